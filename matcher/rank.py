@@ -1,0 +1,424 @@
+"""Score and rank firms for a park; score one firm against every park; explain every score.
+
+Per (park, firm), all in 0..1:
+
+- ``text``: BM25 of the park's words, expanded through the industries read from them (their keywords join
+  the query at ``expansion_weight``), over the firm's cached tokens; divided by the best firm's BM25 for
+  that park, so 1.0 is the best textual match in the store.
+- ``industry``: how well the firm's industries (from its words and 所属行业) serve the industries the park
+  asks for, on the GB/T 4754 code tree (:func:`matcher.industry.industry_similarity`).
+- ``region`` (1 when the firm is in one of the park's target regions), ``size`` (registered capital,
+  else insured staff, log-scaled), ``distance`` (nearness to the park); a missing field gives the
+  config's ``missing_*`` value, stated in the reason.
+
+``relevance = w_text * text + w_industry * industry``; ``score = relevance * (1 + w_region * region +
+w_size * size + w_distance * distance)``, so structured factors reorder relevant firms but never make an
+irrelevant firm a lead. Firms whose status is in ``exclude_statuses`` (注销, 吊销, 停业 ...) are excluded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select
+
+from .analyze import get_analyzer
+from .config import MatchConfig
+from .errors import InputError, NotFoundError
+from .index import FirmIndex, load_index
+from .industry import (
+    Evidence,
+    code_label,
+    firm_evidence,
+    industry_relevance,
+    industry_similarity,
+    knowledge_base,
+    park_industries,
+)
+from .regions import expand_regions, province_short
+from .store import Enterprise, Lead, MatchRun, Store
+
+__all__ = ["LEAD_COLUMNS", "ParkQuery", "park_query", "rank_leads", "rank_text", "score_profile"]
+
+#: Columns of the DataFrame returned by :func:`rank_leads` / :func:`rank_text`.
+LEAD_COLUMNS = [
+    "rank", "park", "enterprise_id", "name", "credit_code", "external_id", "province", "city", "status",
+    "reg_capital", "reg_currency", "insured", "score", "text", "industry", "region", "size", "distance_km",
+    "components", "matched_terms", "industry_match", "reason",
+]
+
+
+@dataclass
+class ParkQuery:
+    """What a park asks for, read once: its industries and the weighted BM25 query."""
+
+    text: str
+    industries: Evidence
+    terms: dict[str, float]  # BM25 query term -> weight
+    own_terms: list[str]  # terms from the park's own words
+    regions: set[str]  # province short names
+    lon: float | None = None
+    lat: float | None = None
+
+
+def park_query(text: str, config: MatchConfig, *, pinned: list[str] | None = None,
+               regions: list[str] | None = None, lon: float | None = None, lat: float | None = None) -> ParkQuery:
+    """Read a park's description into industries and a weighted query."""
+    analyzer = get_analyzer()
+    own = analyzer.tokens(text)
+    terms: dict[str, float] = {t: float(c) for t, c in Counter(own).items()}
+    ev = park_industries(text, pinned or ())
+    if "expansion" not in config.components_off and "industry" not in config.components_off:
+        kb = knowledge_base()
+        for code, weight in ev.weights.items():
+            for kw in kb.expansion_terms(code, config.expansion_terms_per_industry):
+                for t in analyzer.tokens(kw):
+                    w = config.expansion_weight * weight
+                    if terms.get(t, 0.0) < w:
+                        terms[t] = w
+    return ParkQuery(text=text, industries=ev, terms=terms, own_terms=list(dict.fromkeys(own)),
+                     regions=expand_regions(regions or []), lon=lon, lat=lat)
+
+
+def _wanted_codes(idx: FirmIndex, park: Evidence) -> dict[str, float]:
+    """For every industry code present in the index, how much the park wants it (0..1)."""
+    kb = knowledge_base()
+    targets: list[tuple[str, float]] = []
+    for p, pw in park.weights.items():
+        targets.append((p, pw))
+        targets.extend((r, 0.5 * pw) for r in kb.related.get(p, []))
+    wanted: dict[str, float] = {}
+    for code in idx.codes:
+        best = 0.0
+        for t, tw in targets:
+            s = tw * industry_similarity(t, code)
+            best = max(best, s)
+        if best > 0:
+            wanted[code] = best
+    return wanted
+
+
+def _excluded(idx: FirmIndex, config: MatchConfig) -> np.ndarray:
+    bad = [i for i, s in enumerate(idx.cats.get("status", [])) if any(x in s for x in config.exclude_statuses)]
+    return np.isin(idx.status, np.array(bad, dtype=np.int32)) if bad else np.zeros(idx.n_rows, dtype=bool)
+
+
+def _components(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> dict[str, np.ndarray]:
+    off = set(config.components_off)
+    n = idx.n_rows
+    zeros = np.zeros(n, dtype=np.float64)
+    if "text" in off:
+        text = zeros
+    else:
+        bm = idx.bm25(q.terms, k1=config.k1, b=config.b)
+        top = float(bm.max()) if n else 0.0
+        text = bm / top if top > 0 else zeros
+    industry = zeros if "industry" in off else idx.industry_scores(_wanted_codes(idx, q.industries))
+    prov_names = idx.cats.get("province", [])
+    if q.regions:
+        in_region = np.array([p in q.regions for p in prov_names] + [False], dtype=np.float64)
+        region = in_region[idx.province]  # -1 (unknown) picks the trailing False
+        region[idx.province < 0] = config.missing_region
+    else:
+        region = zeros.copy()
+    cap = idx.capital.astype(np.float64)
+    ins = idx.insured.astype(np.float64)
+    size = np.full(n, config.missing_size)
+    have_cap = ~np.isnan(cap)
+    size[have_cap] = np.clip(np.log1p(np.maximum(cap[have_cap], 0)) / math.log1p(config.size_full_capital), 0, 1)
+    have_ins = np.isnan(cap) & ~np.isnan(ins)
+    size[have_ins] = np.clip(np.log1p(np.maximum(ins[have_ins], 0)) / math.log1p(config.size_full_insured), 0, 1)
+    dist_km = np.full(n, np.nan)
+    near = np.full(n, config.missing_distance)
+    if q.lon is not None and q.lat is not None:
+        ok = ~np.isnan(idx.lon)
+        lon1, lat1 = np.radians(idx.lon[ok].astype(np.float64)), np.radians(idx.lat[ok].astype(np.float64))
+        lon2, lat2 = math.radians(q.lon), math.radians(q.lat)
+        a = np.sin((lat1 - lat2) / 2) ** 2 + np.cos(lat1) * math.cos(lat2) * np.sin((lon1 - lon2) / 2) ** 2
+        dist_km[ok] = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+        near[ok] = config.distance_half_km / (config.distance_half_km + dist_km[ok])
+    return {"text": text, "industry": industry, "region": region, "size": size, "near": near, "distance_km": dist_km}
+
+
+def _combine(c: dict[str, np.ndarray], config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    off = set(config.components_off)
+    w_text = 0.0 if "text" in off else config.w_text
+    w_ind = 0.0 if "industry" in off else config.w_industry
+    if w_text + w_ind == 0:
+        raise InputError("both text and industry components are switched off: nothing to rank by")
+    relevance = (w_text * c["text"] + w_ind * c["industry"]) / (w_text + w_ind)
+    if "structured" in off:
+        return relevance, relevance
+    bonus = 1.0 + config.w_region * c["region"] + config.w_size * c["size"] + config.w_distance * c["near"]
+    return relevance * bonus, relevance
+
+
+def _fetch_firms(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
+    cols = [Enterprise.id, Enterprise.name, Enterprise.credit_code, Enterprise.external_id, Enterprise.province,
+            Enterprise.city, Enterprise.status, Enterprise.reg_capital, Enterprise.reg_currency, Enterprise.insured,
+            Enterprise.tokens, Enterprise.scope, Enterprise.intro, Enterprise.industry, Enterprise.industry_codes,
+            Enterprise.address, Enterprise.phone, Enterprise.email, Enterprise.website, Enterprise.legal_rep]
+    out: dict[int, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            for r in conn.execute(select(*cols).where(Enterprise.id.in_(part))):
+                out[r.id] = dict(r._mapping)
+    return out
+
+
+def _term_contributions(idx: FirmIndex, q: ParkQuery, tokens: list[str], config: MatchConfig) -> list[tuple[str, float]]:
+    counts = Counter(tokens)
+    df_dl = idx._stats()
+    dl = float(len(tokens))
+    avgdl = float(df_dl[1][idx.live].mean()) if idx.n_live else 1.0
+    norm = config.k1 * (1 - config.b + config.b * dl / max(avgdl, 1e-9))
+    out = []
+    for t, qw in q.terms.items():
+        tf = counts.get(t)
+        if tf:
+            out.append((t, qw * idx.idf(t) * tf * (config.k1 + 1) / (tf + norm)))
+    return sorted(out, key=lambda kv: -kv[1])
+
+
+def _fmt_capital(amount: float | None, currency: str | None) -> str | None:
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return None
+    unit = {"CNY": "万元", "USD": "万美元", "HKD": "万港元", "EUR": "万欧元", "JPY": "万日元", "GBP": "万英镑"}
+    text = f"{amount / 10000:g}亿" if amount >= 10000 and (currency or "CNY") == "CNY" else f"{amount:g}"
+    return f"注册资本{text}{'元' if text.endswith('亿') else unit.get(currency or 'CNY', '万' + (currency or ''))}"
+
+
+def _explain(firm: dict[str, Any], q: ParkQuery, contribs: list[tuple[str, float]], ind: tuple[float, str | None, str | None],
+             region_hit: bool, dist: float, config: MatchConfig) -> tuple[str, dict[str, Any]]:
+    parts: list[str] = []
+    shown = [t for t, _ in contribs[:4]]
+    if shown:
+        name_l = (firm.get("name") or "").lower()
+        scope_l = (firm.get("scope") or "").lower()
+        where = "名称" if all(t in name_l for t in shown[:2]) else ("经营范围" if any(t in scope_l for t in shown) else "简介")
+        parts.append(f"{where}含" + "".join(f"“{t}”" for t in shown))
+    _, p_code, f_code = ind
+    if f_code:
+        label = f"行业匹配：{code_label(f_code)}"
+        if p_code and p_code != f_code and not f_code.startswith(p_code):
+            label += f"（园区方向 {code_label(p_code)}）"
+        parts.append(label)
+    prov = firm.get("province")
+    if q.regions:
+        if prov and region_hit:
+            parts.append(f"位于{prov}（目标区域）")
+        elif not prov:
+            parts.append("所在省份未知")
+    cap = _fmt_capital(firm.get("reg_capital"), firm.get("reg_currency"))
+    if cap:
+        parts.append(cap)
+    elif firm.get("insured") is not None:
+        parts.append(f"参保{firm['insured']}人")
+    if config.w_distance > 0 and not math.isnan(dist):
+        parts.append(f"距园区约{dist:.0f}公里")
+    matched = {"terms": [{"term": t, "weight": round(w, 4)} for t, w in contribs[:10]],
+               "park_industry": code_label(p_code) if p_code else None,
+               "firm_industry": code_label(f_code) if f_code else None}
+    return "；".join(parts) if parts else "无明显匹配", matched
+
+
+def _rank_query(store: Store, idx: FirmIndex, q: ParkQuery, config: MatchConfig, *, top: int | None,
+                region: str | None, park_name: str, explain: bool = True) -> tuple[pd.DataFrame, int]:
+    comps = _components(idx, q, config)
+    score, relevance = _combine(comps, config)
+    ok = idx.live & ~_excluded(idx, config) & (relevance >= config.min_relevance)
+    if region:
+        provinces = expand_regions([region])
+        if not provinces:
+            raise InputError(f"--region {region!r}: not a province or region name (e.g. 山东, 长三角)")
+        allowed = np.array([p in provinces for p in idx.cats.get("province", [])] + [False])
+        ok &= allowed[idx.province]
+    cand = np.flatnonzero(ok)
+    n_candidates = int(cand.size)
+    if top is not None and cand.size > top:
+        part = np.argpartition(-score[cand], top - 1)[:top]
+        cand = cand[part]
+    order = cand[np.lexsort((idx.ids[cand], -score[cand]))]
+    if not explain:
+        frame = pd.DataFrame({"rank": np.arange(1, order.size + 1), "enterprise_id": idx.ids[order],
+                              "score": score[order]})
+        firms = _fetch_firms(store, frame["enterprise_id"].tolist()) if order.size <= 5000 else {}
+        if firms or order.size == 0:
+            frame["external_id"] = [firms.get(int(i), {}).get("external_id") for i in frame["enterprise_id"]]
+        else:
+            with store.engine.connect() as conn:
+                ext = dict(conn.execute(select(Enterprise.id, Enterprise.external_id)).tuples().all())
+            frame["external_id"] = [ext.get(int(i)) for i in frame["enterprise_id"]]
+        return frame, n_candidates
+    ids = idx.ids[order].tolist()
+    firms = _fetch_firms(store, ids)
+    rows = []
+    for rank, (row, eid) in enumerate(zip(order.tolist(), ids, strict=True), 1):
+        f = firms[eid]
+        contribs = _term_contributions(idx, q, (f.get("tokens") or "").split(), config)
+        ind = industry_relevance(q.industries.weights, f.get("industry_codes") or {})
+        region_hit = bool(comps["region"][row] >= 1.0)
+        dist = float(comps["distance_km"][row])
+        reason, matched = _explain(f, q, contribs, ind, region_hit, dist, config)
+        components = {"text": round(float(comps["text"][row]), 4), "industry": round(float(comps["industry"][row]), 4),
+                      "region": round(float(comps["region"][row]), 4), "size": round(float(comps["size"][row]), 4),
+                      "distance": round(float(comps["near"][row]), 4)}
+        rows.append({
+            "rank": rank, "park": park_name, "enterprise_id": eid, "name": f["name"], "credit_code": f["credit_code"],
+            "external_id": f["external_id"], "province": f["province"], "city": f["city"], "status": f["status"],
+            "reg_capital": f["reg_capital"], "reg_currency": f["reg_currency"], "insured": f["insured"],
+            "score": round(float(score[row]), 4), "text": components["text"], "industry": components["industry"],
+            "region": components["region"], "size": components["size"],
+            "distance_km": None if math.isnan(dist) else round(dist, 1), "components": components,
+            "matched_terms": [m["term"] for m in matched["terms"]], "industry_match": matched["firm_industry"],
+            "reason": reason, "address": f["address"], "phone": f["phone"], "email": f["email"],
+            "website": f["website"], "legal_rep": f["legal_rep"], "_matched": matched,
+        })
+    frame = pd.DataFrame(rows, columns=[*LEAD_COLUMNS, "address", "phone", "email", "website", "legal_rep", "_matched"])
+    return frame, n_candidates
+
+
+def rank_text(store: Store, text: str, *, config: MatchConfig | None = None, top: int | None = None,
+              region: str | None = None, explain: bool = False) -> pd.DataFrame:
+    """Rank every firm in ``store`` for a free-text target description (no park record, nothing saved).
+
+    With ``explain=False`` (the evaluation path) returns columns ``rank``, ``enterprise_id``, ``score``,
+    ``external_id``; with ``explain=True`` the full lead columns (:data:`LEAD_COLUMNS`).
+    """
+    config = config or MatchConfig()
+    idx = load_index(store)
+    q = park_query(text, config)
+    frame, _ = _rank_query(store, idx, q, config, top=top, region=region, park_name="(text)", explain=explain)
+    return frame
+
+
+def _save_run(store: Store, park: dict[str, Any], q: ParkQuery, config: MatchConfig, frame: pd.DataFrame,
+              n_candidates: int) -> int:
+    with store.begin() as conn:
+        run_id = conn.execute(insert(MatchRun).values(
+            created_at=datetime.now(), park_id=park.get("id"), park_name=park["name"], query=q.text,
+            config=config.to_dict(), n_candidates=n_candidates, n_leads=len(frame),
+        )).inserted_primary_key[0]
+        if len(frame):
+            conn.execute(insert(Lead), [
+                {"run_id": run_id, "enterprise_id": int(r["enterprise_id"]), "rank": int(r["rank"]),
+                 "score": float(r["score"]), "components": r["components"], "matched": r["_matched"],
+                 "reason": r["reason"]}
+                for r in frame.to_dict("records")
+            ])
+    return int(run_id)
+
+
+def rank_leads(park: str | dict[str, Any], *, store: Store | None = None, config: MatchConfig | None = None,
+               top: int | None = None, region: str | None = None, save: bool = True) -> pd.DataFrame:
+    """Ranked leads for a park (a name, alias, or park dict), best first, with reasons.
+
+    Columns: :data:`LEAD_COLUMNS` plus contact columns (address, phone, email, website, legal_rep).
+    ``score`` is the combined score; ``text``/``industry``/``region``/``size`` its components (also in the
+    ``components`` dict, with ``distance``); ``reason`` a one-line Chinese explanation. The run and its
+    leads are stored (``frame.attrs["run_id"]``) unless ``save=False``.
+    """
+    from .parks import ensure_default_parks, find_park
+    from .store import open_store
+
+    store = store or open_store()
+    config = config or MatchConfig()
+    if isinstance(park, str):
+        ensure_default_parks(store)
+        park = find_park(store, park)
+    if store.count(Enterprise) == 0:
+        raise NotFoundError("the database holds no firms: run `matcher ingest FILE` (or `matcher demo`) first")
+    idx = load_index(store)
+    q = park_query(park.get("description") or "", config, pinned=park.get("pinned_industries"),
+                   regions=park.get("target_regions"), lon=park.get("longitude"), lat=park.get("latitude"))
+    frame, n_candidates = _rank_query(store, idx, q, config, top=top or config.top, region=region,
+                                      park_name=park["name"])
+    frame.attrs["park_industries"] = [(code_label(c), w) for c, w in q.industries.weights.items()]
+    if save:
+        frame.attrs["run_id"] = _save_run(store, park, q, config, frame, n_candidates)
+    frame.attrs["n_candidates"] = n_candidates
+    return frame.drop(columns=["_matched"])
+
+
+def _profile_fields(profile: str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(profile, str):
+        if not profile.strip():
+            raise InputError("the profile text is empty: give a firm's 经营范围 or 简介")
+        return {"name": "", "scope": profile, "intro": "", "industry": None}
+    from .columns import map_columns
+
+    mapping = map_columns(list(profile.keys()))
+    fields: dict[str, Any] = {f: profile[h] for f, h in mapping.fields.items() if profile.get(h) not in (None, "")}
+    for h in mapping.industry_columns:
+        if profile.get(h) and not fields.get("industry"):
+            fields["industry"] = profile[h]
+    if not any(fields.get(k) for k in ("name", "scope", "intro")):
+        raise InputError(f"the profile has no name, 经营范围 or 简介 (keys seen: {', '.join(map(str, profile))})")
+    return fields
+
+
+def score_profile(profile: str | dict[str, Any], *, store: Store | None = None,
+                  config: MatchConfig | None = None) -> pd.DataFrame:
+    """Score one firm (free text or a dict of export columns) against every park, best park first.
+
+    Columns: ``rank``, ``park``, ``score``, ``text``, ``industry``, ``region``, ``size``, ``components``,
+    ``matched_terms``, ``industry_match``, ``reason``. Scores are on the same scale as the park's lead
+    list (text relevance is relative to the park's best stored firm).
+    """
+    from .parks import ensure_default_parks, list_parks
+    from .store import open_store
+
+    store = store or open_store()
+    config = config or MatchConfig()
+    ensure_default_parks(store)
+    f = _profile_fields(profile)
+    analyzer = get_analyzer()
+    tokens = analyzer.firm_tokens(f.get("name"), f.get("scope"), f.get("intro"))
+    ev = firm_evidence(f.get("name"), f.get("scope"), f.get("intro"),
+                       f.get("industry") if config.use_industry_field else None)
+    codes = ev.weights
+    idx = load_index(store)
+    one = FirmIndex.empty(idx.version)
+    from .normalize import parse_capital
+
+    cap, cur = (None, None)
+    if f.get("reg_capital"):
+        try:
+            cap, cur = parse_capital(str(f["reg_capital"]))
+        except ValueError:
+            cap, cur = None, None
+    prov = province_short(f.get("province"))
+    one.append([{"id": 0, "tokens": " ".join(tokens), "industry_codes": codes, "status": f.get("status"),
+                 "province": prov, "city": f.get("city"), "capital_wan_cny": cap, "insured": None,
+                 "lon": None, "lat": None}])
+    rows = []
+    for park in list_parks(store):
+        q = park_query(park.get("description") or "", config, pinned=park.get("pinned_industries"),
+                       regions=park.get("target_regions"), lon=park.get("longitude"), lat=park.get("latitude"))
+        # text relevance on the store's scale: BM25 with the store's statistics, over the park's best firm
+        contribs = _term_contributions(idx, q, tokens, config) if idx.n_live else []
+        bm = sum(w for _, w in contribs)
+        best = float(idx.bm25(q.terms, k1=config.k1, b=config.b).max()) if idx.n_live else 0.0
+        text = 0.0 if "text" in config.components_off else (min(1.0, bm / best) if best > 0 else (1.0 if bm else 0.0))
+        comps = _components(one, q, config)
+        comps["text"] = np.array([text])
+        score, _rel = _combine(comps, config)
+        ind = industry_relevance(q.industries.weights, codes)
+        firm = {"name": f.get("name"), "scope": f.get("scope"), "province": prov, "reg_capital": cap,
+                "reg_currency": cur, "insured": None}
+        reason, matched = _explain(firm, q, contribs, ind, bool(comps["region"][0] >= 1), math.nan, config)
+        components = {k: round(float(comps[k][0]), 4) for k in ("text", "industry", "region", "size")}
+        rows.append({"park": park["name"], "score": round(float(score[0]), 4), **components,
+                     "components": components, "matched_terms": [m["term"] for m in matched["terms"]],
+                     "industry_match": matched["park_industry"], "reason": reason})
+    frame = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    frame.attrs["firm_industries"] = [(code_label(c), w) for c, w in list(codes.items())[:5]]
+    return frame
