@@ -180,7 +180,8 @@ def _print_leads(frame: Any, park: str) -> None:
             for r in frame.itertuples(index=False)]
     n = frame.attrs.get("n_candidates")
     run = frame.attrs.get("run_id")
-    title = f"{park}：前 {len(frame)} 名线索（候选 {n} 家{f'，运行 #{run}' if run else ''}）"
+    extra = "，".join(x for x in (f"候选 {n} 家" if n is not None else "", f"运行 #{run}" if run else "") if x)
+    title = f"{park}：前 {len(frame)} 名线索" + (f"（{extra}）" if extra else "")
     _table(["排名", "企业名称", "地区", "得分", "推荐理由"], rows, title=title)
 
 
@@ -264,6 +265,50 @@ def score(obj: dict[str, Any], text: str | None, file_: str | None, firm: str | 
            title=f"企业行业：{inds or '(未识别)'}")
 
 
+# ---------------------------------------------------------------- runs
+@cli.group()
+def runs() -> None:
+    """Stored ranking runs (each keeps its configuration and leads)."""
+
+
+@runs.command("list")
+@click.option("--park", metavar="NAME", help="Only this park's runs.")
+@click.pass_obj
+def runs_list(obj: dict[str, Any], park: str | None) -> None:
+    """List stored runs, newest first.
+
+    \b
+    Example:  matcher runs list --park 四平经开区
+    """
+    from .runs import list_runs
+
+    frame = list_runs(obj["store"](), park)
+    _table(["运行", "时间", "园区", "候选", "线索"],
+           [[r.run_id, f"{r.created_at:%Y-%m-%d %H:%M}", r.park, r.n_candidates, r.n_leads]
+            for r in frame.itertuples(index=False)])
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Write the leads to .xlsx/.csv/.json.")
+@click.pass_obj
+def runs_show(obj: dict[str, Any], run_id: int, out: str | None) -> None:
+    """Show (or export) the leads of a stored run.
+
+    \b
+    Example:  matcher runs show 3 --out run3.xlsx
+    """
+    from .runs import run_leads
+
+    frame = run_leads(obj["store"](), run_id)
+    if out:
+        from .export import write_table
+
+        click.echo(f"wrote {write_table(frame, out)}")
+    else:
+        _print_leads(frame, frame["park"].iloc[0] if len(frame) else f"run #{run_id}")
+
+
 # ---------------------------------------------------------------- config
 @cli.group("config")
 def config_group() -> None:
@@ -285,9 +330,11 @@ def config_show(obj: dict[str, Any]) -> None:
 def _register() -> None:
     from .cli_evaluate import evaluate_command
     from .cli_ingest import ingest_command
+    from .cli_trips import trips_command
 
     cli.add_command(ingest_command)
     cli.add_command(evaluate_command)
+    cli.add_command(trips_command)
 
 
 _register()

@@ -24,12 +24,14 @@ _MODES = {"text": ("text",), "text+industry": ("text+industry",), "both": ("text
               help="Also run the engine with this component off (text, industry, structured, expansion; join "
                    "several with +). Repeatable: one ablation each.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Engine configuration (TOML) to evaluate instead of the defaults.")
+              help="Engine configuration (TOML) to evaluate (default: the one given to `matcher --config`, "
+                   "else the built-in defaults).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the full report as JSON here.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="Draw per-query NDCG bars, engine vs BM25, into this PNG file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
-def evaluate_command(bench_dir: Path, mode: str, k: int, without: tuple[str, ...], config_path: Path | None,
+@click.pass_context
+def evaluate_command(ctx: click.Context, bench_dir: Path, mode: str, k: int, without: tuple[str, ...], config_path: Path | None,
                      out: Path | None, plot: Path | None, quiet: bool) -> None:
     """Measure match quality on a relevance benchmark, beside BM25 and TF-IDF baselines, in one run.
 
@@ -41,11 +43,18 @@ def evaluate_command(bench_dir: Path, mode: str, k: int, without: tuple[str, ...
       matcher evaluate --bench ../shared/bench --mode both --out report.json --plot ndcg.png
       matcher evaluate --bench ../shared/bench --mode text --without industry --without structured
     """
+    import jieba  # jieba sets its logger to DEBUG when first imported: quieten it after the import
+
     from .config import MatchConfig
     from .evaluate import evaluate_bench, format_report
 
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    config = MatchConfig.from_toml(config_path) if config_path else None
+    jieba.setLogLevel(logging.WARNING)
+    if config_path:
+        config = MatchConfig.from_toml(config_path)
+    elif isinstance(ctx.obj, dict) and callable(ctx.obj.get("config")):
+        config = ctx.obj["config"]()  # the group's --config, or the defaults
+    else:
+        config = None
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     report = evaluate_bench(bench_dir, modes=_MODES[mode], k=k, without=without, config=config, progress=progress)
     click.echo(format_report(report))

@@ -17,7 +17,7 @@ class _Failed(click.ClickException):
 
 def _summary(reports: list[IngestReport]) -> str:
     cols = ("read", "inserted", "updated", "unchanged", "duplicates", "rejected")
-    heads = ("文件 file", *cols, "秒 s")
+    heads = ("file", *cols, "seconds")
     rows = [(r.path, *(str(getattr(r, c)) for c in cols), f"{r.seconds:.1f}") for r in reports]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(heads)]
     lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(heads, widths, strict=True)))]

@@ -125,7 +125,7 @@ def unique_headers(cells: Sequence[str | None], width: int) -> list[str]:
     out: list[str] = []
     seen: dict[str, int] = {}
     for i in range(width):
-        h = cells[i] if i < len(cells) and cells[i] else f"列{i + 1}"
+        h = (cells[i] if i < len(cells) else None) or f"列{i + 1}"
         if h in seen:
             seen[h] += 1
             h = f"{h}.{seen[h]}"

@@ -22,6 +22,24 @@ tokens dropped; the query is the raw text cut the same way (repeated query token
 Baseline ties (mostly firms with score 0) keep the order of ``firms.csv``. Every baseline ranks every firm;
 firms the engine does not return count as not retrieved (zero precision in AP, outside every top k).
 Metrics: :mod:`matcher.metrics`. Queries without a relevant firm are left out of the macro means.
+
+The report (``--out``, JSON) has one key per mode (``text``, ``text+industry``) and nothing else::
+
+    {"<mode>": {
+        "systems": {"<system>": {            # engine, engine_without_<component>, bm25, tfidf
+            "macro": {"ndcg@50": .., "p@20": .., "recall@100": .., "map": ..},   # means over scored queries
+            "per_query": {"q01": {same keys; "map" is that query's AP}, ...},
+            "ratio_to_bm25": {"macro": {..}, "per_query": {"q01": {..}}},       # engine systems; null if BM25 = 0
+            "speed": {"firms", "firms_per_second", "ingest_seconds" (engine) | "analyse_seconds" and
+                      "index_seconds" (baselines), "rank_seconds", "first_query_seconds" (engine), "queries",
+                      "seconds_per_query"}}},
+        "ablations": {"<component>": {"system": .., "components_off": [..],
+                                      "contribution": {metric: engine minus engine without it}}},
+        "queries": {"q01": {"park": .., "text": .., "n_relevant": ..}},
+        "bench": {"path", "firms", "queries", "queries_scored", "k", "metrics"},
+        "config": {MatchConfig as a dict}, "warnings": [..]}}
+
+``k`` other than 50 renames ``ndcg@50`` to ``ndcg@{k}``. Figures are rounded to 6 decimals, times to 4.
 """
 
 from __future__ import annotations
@@ -96,7 +114,7 @@ def load_bench(bench_dir: str | Path) -> Bench:
     absent = [name for name in _REQUIRED if not (path / name).is_file()]
     if absent:
         raise InputError(
-            f"benchmark directory {path} has no {' or '.join(absent)}: it needs firms.csv (code, name, description"
+            f"benchmark directory {path} has no {', '.join(absent)}: it needs firms.csv (code, name, description"
             "[, province, industry]), queries.csv (query_id, text) and qrels.csv (query_id, code, relevance)")
     firms = _read_csv(path / "firms.csv", _REQUIRED["firms.csv"])
     queries = _read_csv(path / "queries.csv", _REQUIRED["queries.csv"])
@@ -250,9 +268,9 @@ def _run_baselines(bench: Bench, say: Callable[[str], None]) -> dict[str, dict[s
 def _default_engine() -> EngineFn | None:
     if importlib.util.find_spec("matcher.rank") is None or importlib.util.find_spec("matcher.ingest") is None:
         return None
-    from .rank import rank_text  # type: ignore[import-not-found,unused-ignore]
+    from .rank import rank_text
 
-    return rank_text  # type: ignore[no-any-return,unused-ignore]
+    return rank_text
 
 
 def _bench_frame(firms: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -271,7 +289,8 @@ def _run_engine(bench: Bench, mode: str, engine: EngineFn, configs: dict[str, Ma
                 say: Callable[[str], None], warnings: list[str]) -> dict[str, dict[str, Any]]:
     from sqlalchemy import select
 
-    from .ingest import ingest_dataframe  # type: ignore[import-not-found,unused-ignore]
+    from .analyze import get_analyzer
+    from .ingest import ingest_dataframe
     from .store import Enterprise, open_store
 
     n_firms = len(bench.firms)
@@ -281,6 +300,7 @@ def _run_engine(bench: Bench, mode: str, engine: EngineFn, configs: dict[str, Ma
         try:
             say(f"engine [{mode}]: ingesting {n_firms} firms into a temporary store")
             df = _bench_frame(bench.firms, mode)
+            get_analyzer()  # the tokenizer's dictionary load is not analysis throughput
             t0 = time.perf_counter()
             ingest_dataframe(store, df, source=f"{bench.path / 'firms.csv'} ({mode})", skip_invalid=True)
             t_ingest = time.perf_counter() - t0
@@ -469,25 +489,31 @@ def format_report(report: dict[str, Any]) -> str:
             out += _table(["without", *(labels[key] for key in keys)],
                           [[name, *(_num(a["contribution"][key], "+.3f") for key in keys)]
                            for name, a in rep["ablations"].items()])
-        shown = list(systems)
+        full = [s for s in systems if not s.startswith("engine_without_")]  # all four figures each
+        ablated = [s for s in systems if s.startswith("engine_without_")]  # NDCG only, to stay readable
         ratio_col = "engine" in systems and "bm25" in systems
-        groups = [("", 2), *((name, len(keys)) for name in shown)] + ([("engine/bm25", 1)] if ratio_col else [])
-        header = ["query", "park", *(labels[key].replace("@50", "") if key == keys[0] else labels[key]
-                                     for _ in shown for key in keys)] + (["NDCG"] if ratio_col else [])
+        groups = [("", 2), *((name, len(keys)) for name in full)]
+        groups += ([("without", len(ablated))] if ablated else []) + ([("engine/bm25", 1)] if ratio_col else [])
+        short = {keys[0]: "NDCG", "p@20": "P@20", "recall@100": "R@100", "map": "AP"}
+        header = ["query", "park", *(short[key] for _ in full for key in keys),
+                  *(s.removeprefix("engine_without_") for s in ablated)] + (["NDCG"] if ratio_col else [])
         prow = []
         for q, meta in rep["queries"].items():
-            if q not in systems[shown[0]]["per_query"]:
+            if q not in systems[full[0]]["per_query"]:
                 continue
-            row = [q, meta["park"], *(_num(systems[s]["per_query"][q][key]) for s in shown for key in keys)]
+            row = [q, meta["park"], *(_num(systems[s]["per_query"][q][key]) for s in full for key in keys),
+                   *(_num(systems[s]["per_query"][q][keys[0]]) for s in ablated)]
             if ratio_col:
                 row.append(_num(systems["engine"]["ratio_to_bm25"]["per_query"][q][keys[0]], ".2f"))
             prow.append(row)
-        out += ["", f"per query ({labels[keys[0]]}, P@20, R@100, AP):"]
+        out += ["", f"per query ({labels[keys[0]]}, P@20, R@100, AP; ablations: {labels[keys[0]]}):"]
         out += _table(header, prow, left=2, groups=groups)
         out += ["", "speed:"]
         for name, s in systems.items():
             sp = s["speed"]
-            if "ingest_seconds" in sp:
+            if name.startswith("engine_without_"):
+                out.append(f"  {name}: ranked {sp['queries']} queries in {sp['rank_seconds']:.2f} s")
+            elif "ingest_seconds" in sp:
                 out.append(f"  {name}: ingest + analysis {sp['firms_per_second']:.0f} firms/s "
                            f"({sp['ingest_seconds']:.2f} s); ranked {sp['queries']} queries in "
                            f"{sp['rank_seconds']:.2f} s (first query {sp['first_query_seconds']:.2f} s)")

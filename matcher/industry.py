@@ -364,14 +364,22 @@ def park_industries(text: str | None, pinned: Iterable[str] = ()) -> Evidence:
 
 
 def industry_relevance(park: Mapping[str, float], firm: Mapping[str, float]) -> tuple[float, str | None, str | None]:
-    """Industry relevance of a firm for a park (0..1), with the park code and firm code that produced it."""
+    """Industry relevance of a firm for a park (0..1), with the park code and firm code that produced it.
+
+    Among pairs that score within 80 % of the best, the most specific firm code is named (a reason that
+    says C3630 改装汽车制造 tells more than C36 汽车制造业).
+    """
     kb = knowledge_base()
-    best, best_p, best_f = 0.0, None, None
+    pairs: list[tuple[float, str, str]] = []
     for p, pw in park.items():
         targets = [(p, 1.0)] + [(r, 0.5) for r in kb.related.get(p, [])]
         for f, fw in firm.items():
-            for t, tw in targets:
-                s = pw * tw * fw * industry_similarity(t, f)
-                if s > best:
-                    best, best_p, best_f = s, p, f
-    return best, best_p, best_f
+            s = max(pw * tw * fw * industry_similarity(t, f) for t, tw in targets)
+            if s > 0:
+                pairs.append((s, p, f))
+    if not pairs:
+        return 0.0, None, None
+    best = max(pairs)[0]
+    near = [pr for pr in pairs if pr[0] >= 0.8 * best]
+    _, p, f = max(near, key=lambda pr: (len(pr[2]), pr[0]))
+    return best, p, f

@@ -16,16 +16,17 @@ import codecs
 import csv
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from .columns import HEADER_SEARCH_ROWS, ColumnMapping, find_header_row, map_columns, unique_headers
@@ -59,8 +60,9 @@ _TEXT_FIELDS = ("external_id", "legal_rep", "address", "scope", "intro", "compan
 CONTENT = ("name", "name_norm", "credit_code", "external_id", "status", "legal_rep", "reg_capital", "reg_currency",
            "paid_capital", "paid_currency", "founded", "province", "city", "district", "address", "industry", "scope",
            "intro", "company_type", "insured", "website", "phone", "email", "extra")
-_T = Enterprise.__table__
+_T = cast(Table, Enterprise.__table__)
 _IN_BATCH = 500
+_NUMBER = re.compile(r"[-+]?[\d.,]+%?")
 
 
 @dataclass
@@ -118,15 +120,21 @@ def _file_format(path: Path) -> str:
 
 
 def _scan(path: Path) -> tuple[str, str, int]:
-    """(encoding, sha256, newline count) of a text file; tries strict decodes: sample first, then all."""
+    """(encoding, sha256, newline count) of a text file: strict decodes of a sample in the order UTF-8,
+    UTF-8 with BOM, GB18030, then of the whole stream. A sample that is non-ASCII UTF-8 commits to UTF-8
+    (a later bad byte is then a damaged file, not GB18030)."""
     with path.open("rb") as f:
         sample = f.read(65536)
     if not sample.strip():
         raise InputError(f"{path}: the file is empty; export the table again")
     candidates = [e for e in _ENCODINGS if e != "utf-8"] if sample.startswith(codecs.BOM_UTF8) else list(_ENCODINGS)
-    ordered = [e for e in candidates if _decodes(e, [sample], final=False)] or candidates
-    for enc in ordered:
-        h, lines = hashlib.sha256(), 0
+    bad_at = {e: _bad_byte(e, sample) for e in candidates}
+    fits = [e for e in candidates if bad_at[e] is None]
+    if fits and fits[0].startswith("utf-8") and not sample.isascii():
+        fits = fits[:1]
+    problem = f"as {candidates[0]}, byte {bad_at[candidates[0]]} is invalid"
+    for enc in fits:
+        h, lines, done = hashlib.sha256(), 0, 0
         decoder = codecs.getincrementaldecoder(enc)("strict")
         try:
             with path.open("rb") as f:
@@ -134,22 +142,22 @@ def _scan(path: Path) -> tuple[str, str, int]:
                     h.update(block)
                     lines += block.count(b"\n")
                     decoder.decode(block)
+                    done += len(block)
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            problem = f"as {enc}, byte {done + max(exc.start - len(decoder.getstate()[0]), 0)} is invalid"
             continue
         return enc, h.hexdigest(), lines
-    raise InputError(f"{path}: not UTF-8 or GB18030 text; save the file as CSV UTF-8 and try again")
+    raise InputError(f"{path}: cannot read it as UTF-8 or GB18030 text ({problem}); save it again as CSV UTF-8")
 
 
-def _decodes(enc: str, blocks: Iterable[bytes], *, final: bool) -> bool:
-    decoder = codecs.getincrementaldecoder(enc)("strict")
+def _bad_byte(enc: str, sample: bytes) -> int | None:
+    """Offset of the first byte of ``sample`` that ``enc`` cannot decode (None: all fine)."""
     try:
-        for b in blocks:
-            decoder.decode(b)
-        decoder.decode(b"", final=final)
-    except UnicodeDecodeError:
-        return False
-    return True
+        codecs.getincrementaldecoder(enc)("strict").decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None
 
 
 def _chunked_frames(rows: Iterator[tuple[int, list[Any]]], path: Path, kind: str, chunksize: int,
@@ -171,9 +179,14 @@ def _chunked_frames(rows: Iterator[tuple[int, list[Any]]], path: Path, kind: str
             raise InputError(f"{path}: cannot find the header row in the first {HEADER_SEARCH_ROWS} rows (no column "
                              f"like 企业名称/公司名称); first row: {seen}; name the firm column with --map 列名=name")
         at = 0
-    width = max(len(c) for _, c in head[at:])
-    headers = unique_headers(head[at][1], width)
+    header_cells = head[at][1]
+    headers = unique_headers(header_cells, max(len(c) for _, c in head[at:]))
+
     def frame(items: list[tuple[int, list[Any]]]) -> pd.DataFrame:
+        nonlocal headers
+        width = max([len(headers)] + [len(c) for _, c in items])
+        if width > len(headers):  # a row longer than the header: keep its cells under 列N
+            headers = unique_headers(header_cells, width)
         data = [(c + [None] * width)[:width] for _, c in items]
         return pd.DataFrame(data, columns=headers, index=[n for n, _ in items], dtype=object)
 
@@ -390,7 +403,7 @@ def analyze_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str,
     from .analyze import get_analyzer
 
     a = get_analyzer()
-    out = []
+    out: list[tuple[str, dict[str, float] | None]] = []
     for r in rows:
         toks = " ".join(a.firm_tokens(r.get("name"), r.get("scope"), r.get("intro")))
         codes = (firm_industries(r.get("name"), r.get("scope"), r.get("intro"), r.get("industry"))
@@ -400,9 +413,14 @@ def analyze_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str,
 
 
 def _analyzer_version() -> str:
-    from .analyze import get_analyzer
+    """What the index checks the cache against: analyzer rules + dictionaries (+ industry knowledge)."""
+    try:
+        from .index import analysis_version
+    except ImportError:  # pragma: no cover - an install without the index
+        from .analyze import get_analyzer
 
-    return get_analyzer().version
+        return get_analyzer().version
+    return analysis_version()
 
 
 class _Writer:
@@ -544,18 +562,10 @@ class _Writer:
 # ---------------------------------------------------------------- entry points
 
 def _escape(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "-") and len(value) > 1 and not _is_number(value):
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (``-5`` stays a number)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] in "=+@-" and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _failure(label: str, report: IngestReport, stem: str) -> str:
@@ -607,9 +617,8 @@ def _run(store: Store, frames: Iterable[pd.DataFrame], *, label: str, source: st
                 raise IngestError(_failure(label, report, Path(label).stem), report.rejects, report)
             if dry_run:
                 raise _DryRun
-            counts = report.counts()
-            conn.execute(insert(IngestLog.__table__).values(path=source, sha256=sha256 or "", counts=counts,
-                                                            started_at=datetime.now()))
+            log = {"path": source, "sha256": sha256 or "", "counts": report.counts(), "started_at": datetime.now()}
+            conn.execute(insert(cast(Table, IngestLog.__table__)), [log])
     except _DryRun:
         pass
     finally:

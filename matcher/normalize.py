@@ -39,6 +39,7 @@ __all__ = [
 
 _MISSING = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "无", "暂无", "未公开", "未知", "null", "none",
                       "nan", "n/a", "na", "nat"})
+_MISSING_MAX = max(map(len, _MISSING))
 
 
 def _clean(value: Any) -> str:
@@ -49,9 +50,10 @@ def is_missing(value: Any) -> bool:
     """True for None, NaN and the placeholders exports use for "no data" (``-``, ``--``, ``无`` ...)."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and _clean(value).lower() in _MISSING
+    if isinstance(value, str):
+        text = value.strip()
+        return len(text) <= _MISSING_MAX and (not text or unicodedata.normalize("NFKC", text).lower() in _MISSING)
+    return isinstance(value, float) and math.isnan(value)
 
 
 def cell_text(value: Any) -> str | None:
@@ -107,8 +109,8 @@ def _currency_of(text: str) -> str | None:
     word = _BRACKETS_SPACES.sub("", text).lower()
     if word in CURRENCIES:
         return CURRENCIES[word]
-    if word.endswith("元") and word[:-1] in CURRENCIES:  # 美元元, 人民币元
-        return CURRENCIES[word[:-1]]
+    if word[:1] == "元" and word[1:] in CURRENCIES:  # 100万元港币, 万元美元
+        return CURRENCIES[word[1:]]
     if re.fullmatch(r"[a-z]{3}", word):  # any other ISO code
         return word.upper()
     return None

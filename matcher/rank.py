@@ -254,7 +254,7 @@ def _rank_query(store: Store, idx: FirmIndex, q: ParkQuery, config: MatchConfig,
             frame["external_id"] = [firms.get(int(i), {}).get("external_id") for i in frame["enterprise_id"]]
         else:
             with store.engine.connect() as conn:
-                ext = dict(conn.execute(select(Enterprise.id, Enterprise.external_id)).tuples().all())
+                ext = {r[0]: r[1] for r in conn.execute(select(Enterprise.id, Enterprise.external_id))}
             frame["external_id"] = [ext.get(int(i)) for i in frame["enterprise_id"]]
         return frame, n_candidates
     ids = idx.ids[order].tolist()

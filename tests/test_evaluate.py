@@ -66,7 +66,7 @@ class FakeEngine:
                                        Enterprise.province)).mappings().all()
         self.firms = [dict(r) for r in rows]
         by_code = {r["external_id"]: r["id"] for r in rows}
-        codes = ANSWERS[text] + sorted(c for c in by_code if c not in ANSWERS[text])
+        codes = [c for c in ANSWERS[text] if c in by_code] + sorted(c for c in by_code if c not in ANSWERS[text])
         if "industry" in config.components_off:
             codes = codes[::-1]
         return pd.DataFrame({"enterprise_id": [by_code[c] for c in codes], "external_id": codes,
@@ -164,8 +164,8 @@ def test_report_shape_and_values_with_a_fake_engine(bench: Path) -> None:
         eng = rep["systems"]["engine"]
         assert set(eng["per_query"]) == {"q1", "q2", "q3"}  # q4 has no relevant firm: left out, with a warning
         assert any("q4" in w for w in rep["warnings"])
-        assert eng["macro"] == {"ndcg@50": 1.0, "p@20": pytest.approx((2 + 2 + 1) / 20 / 3), "recall@100": 1.0,
-                                "map": 1.0}
+        assert eng["macro"] == pytest.approx({"ndcg@50": 1.0, "p@20": (2 + 2 + 1) / 20 / 3, "recall@100": 1.0,
+                                              "map": 1.0}, abs=1e-6)
         assert set(eng["per_query"]["q1"]) == {"ndcg@50", "p@20", "recall@100", "map"}
         bm = rep["systems"]["bm25"]["macro"]
         assert eng["ratio_to_bm25"]["macro"]["map"] == pytest.approx(1.0 / bm["map"], rel=1e-3)
@@ -204,6 +204,12 @@ def test_format_report_is_readable(bench: Path) -> None:
                    "engine_without_industry+structured", "warning: query q4"):
         assert needle in text
     assert report["text"]["ablations"]["industry+structured"]["components_off"] == ["industry", "structured"]
+
+
+def test_k_sets_the_ndcg_cut_off(bench: Path) -> None:
+    report = evaluate_bench(bench, k=1, engine=FakeEngine())
+    assert set(report["text"]["systems"]["bm25"]["macro"]) == {"ndcg@1", "p@20", "recall@100", "map"}
+    assert "NDCG@1" in format_report(report)
 
 
 def test_baselines_only_when_the_engine_is_missing(bench: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,7 +267,8 @@ BENCH = Path(os.environ.get("MATCHER_BENCH", Path(__file__).resolve().parents[2]
 @pytest.mark.bench
 @pytest.mark.skipif(not (BENCH / "firms.csv").is_file(), reason=f"no benchmark at {BENCH}")
 def test_real_bench_baselines_and_engine() -> None:
-    report = evaluate_bench(BENCH, modes=("text",), config=MatchConfig())
+    report = evaluate_bench(BENCH, modes=("text", "text+industry"), config=MatchConfig())
+    assert report["text"]["systems"]["bm25"]["macro"] == report["text+industry"]["systems"]["bm25"]["macro"]
     rep = report["text"]
     bm = rep["systems"]["bm25"]["macro"]
     # the bench README: BM25 about NDCG@50 0.41, P@20 0.37, MAP 0.25 (this variant: 0.408, 0.359, 0.286, 0.252)
@@ -269,6 +276,32 @@ def test_real_bench_baselines_and_engine() -> None:
     assert bm["p@20"] == pytest.approx(0.37, abs=0.02)
     assert bm["map"] == pytest.approx(0.25, abs=0.02)
     assert rep["bench"]["queries_scored"] == 16
-    if "engine" in rep["systems"]:
-        assert not [w for w in rep["warnings"] if "codes are missing" in w], rep["warnings"]
-        assert set(rep["systems"]["engine"]["per_query"]) == set(rep["systems"]["bm25"]["per_query"])
+    for rep in report.values():
+        if "engine" in rep["systems"]:  # every bench firm reached the store under its own code
+            assert not [w for w in rep["warnings"] if "codes are missing" in w], rep["warnings"]
+            assert set(rep["systems"]["engine"]["per_query"]) == set(rep["systems"]["bm25"]["per_query"])
+
+
+# ------------------------------------------------------------------------------------------- plotting
+def test_cjk_font_warns_once_with_the_fix_when_none_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcher import plotting
+
+    monkeypatch.setattr(plotting, "CJK_FAMILIES", ("No Such Font",))
+    monkeypatch.setattr(plotting, "_CJK_FILE_HINTS", ("nosuchfontfile",))
+    plotting.cjk_font.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="apt-get install fonts-noto-cjk"):
+            assert plotting.cjk_font() is None
+        assert plotting.cjk_font() is None  # cached: no second warning (pytest would fail on an unexpected one)
+    finally:
+        plotting.cjk_font.cache_clear()
+
+
+def test_plot_uses_a_cjk_font_when_installed(bench: Path, tmp_path: Path) -> None:
+    from matcher.plotting import cjk_font, plot_ndcg_per_query
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    report = evaluate_bench(bench, modes=("text", "text+industry"), engine=FakeEngine())
+    png = plot_ndcg_per_query(report, tmp_path / "sub" / "ndcg.png")
+    assert png.stat().st_size > 10_000

@@ -66,13 +66,13 @@ def test_text_change_reanalyses_only_that_firm(tiny_store, tiny_frame) -> None:
 
     load_index(tiny_store)
     with tiny_store.engine.connect() as conn:
-        before = dict(conn.execute(select(Enterprise.name, Enterprise.revision)).tuples().all())
+        before = {r[0]: r[1] for r in conn.execute(select(Enterprise.name, Enterprise.revision))}
     changed = tiny_frame.copy()
     changed.loc[1, "经营范围"] = "冷藏车、保温车改装；专用车制造。"
     report = ingest_dataframe(tiny_store, changed, source="tiny v2")
     assert report.updated == 1 and report.unchanged == len(changed) - 1
     with tiny_store.engine.connect() as conn:
-        after = dict(conn.execute(select(Enterprise.name, Enterprise.revision)).tuples().all())
+        after = {r[0]: r[1] for r in conn.execute(select(Enterprise.name, Enterprise.revision))}
     moved = [n for n in after if after[n] != before[n]]
     assert moved == ["上海鼎盛餐饮管理有限公司"]
     idx = load_index(tiny_store)

@@ -1,0 +1,284 @@
+"""Trip plans for people: terminal text, Markdown, Excel (one sheet per view), JSON, and a route map (PNG).
+
+The map is drawn offline on longitude / latitude (no tiles): every city with leads, the planned cities
+labelled with their days, the home city, and the route coloured by day; Chinese labels use the CJK font
+found by :func:`matcher.plotting.cjk_font`. Spreadsheet cells that would run as formulas are escaped
+(:func:`matcher.export.escape_formula`); files are written through a temporary file, so a failure leaves
+no half-written output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .export import escape_formula
+from .trips import TripPlan
+
+__all__ = ["check_out_path", "draw_trip_map", "format_trip", "trip_markdown", "write_trip"]
+
+_MODE = {"road": "公路", "rail": "高铁", "flight": "航班", "local": "市内"}
+_SUFFIXES = (".xlsx", ".md", ".json")
+_VISIT_COLS = [("order", "序"), ("city", "城市"), ("name", "企业名称"), ("park", "推介园区"), ("score", "得分"),
+               ("reason", "推荐理由"), ("pitch", "为何推介此园区"), ("legal_rep", "法定代表人"), ("phone", "电话"),
+               ("email", "邮箱"), ("website", "网址"), ("address", "地址"), ("credit_code", "统一社会信用代码")]
+
+
+def check_out_path(path: str | Path, suffixes: tuple[str, ...] = _SUFFIXES) -> Path:
+    """The output path, or InputError when its type is not one of ``suffixes``."""
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise InputError(f"{p}: unknown file type {p.suffix!r}; use {', '.join(suffixes)}")
+    return p
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _leg_text(leg: dict[str, Any]) -> str:
+    return f"{leg['from']} → {leg['to']}  {leg['km']:,.0f} 公里  {_MODE.get(leg['mode'], leg['mode'])} 约 {leg['hours']:.1f} 小时"
+
+
+def _summary_lines(plan: TripPlan) -> list[str]:
+    t, b = plan.totals, plan.baseline
+    gain = f"（{t['vs_baseline']:.2f} 倍）" if t.get("vs_baseline") else ""
+    return [
+        f"共 {t['days']} 天、{t['cities']} 个城市、拜访 {t['visits']} 家，线索价值合计 {t['value']:.3f}，"
+        f"每天 {plan.value_per_day:.3f}{gain}；交通 {t['travel_hours']:.1f} 小时 / {t['travel_km']:,.0f} 公里",
+        f"基线（按排名逐城拜访）：{b['days']} 天、拜访 {b['visits']} 家，价值 {b['value']:.3f}，每天 {b['value_per_day']:.3f}；"
+        f"交通 {b['travel_hours']:.1f} 小时（{'、'.join(b['cities'])}）",
+    ]
+
+
+def _left_counts(plan: TripPlan) -> str:
+    whys: dict[str, int] = {}
+    for r in plan.left_out:
+        whys[r["why"]] = whys.get(r["why"], 0) + 1
+    names = {"city_not_chosen": "城市未排入", "not_candidate": "城市未参与排程", "city_full": "所在城市已排满",
+             "below_min_score": "低于最低分"}
+    parts = [f"{names.get(k, k)} {v} 家" for k, v in whys.items()]
+    if plan.unlocated:
+        parts.append(f"无已知城市 {len(plan.unlocated)} 家（另列）")
+    return "未安排：" + ("；".join(parts) if parts else "无")
+
+
+def format_trip(plan: TripPlan, *, reasons: int = 5) -> str:
+    """A plain-text itinerary for the terminal."""
+    lines = [f"出访行程：从{plan.home['city']}出发，最多 {plan.params['days']} 天，每天至多 {plan.params['visits_per_day']} 家"]
+    lines += [f"  线索来源 {s['text']}" for s in plan.sources]
+    for d in plan.days:
+        h = d["hours"]
+        lines.append(f"\n第{d['day']}天  {' → '.join(d['cities'])}   价值 {d['value']:.3f}   交通 {h['travel']:.1f} h + "
+                     f"拜访 {h['visits']:.1f} h = {h['total']:.1f} h")
+        lines += [f"  [交通] {_leg_text(x)}" for x in d["travel"]]
+        for v in d["visits"]:
+            contact = "  ".join(str(v[k]) for k in ("legal_rep", "phone") if v.get(k))
+            lines.append(f"  {v['order']}. {v['name']}（{v['city']}）  {v['score']:.3f}  → {v['park'] or ''}  {contact}")
+            lines.append(f"     {v['reason'] or ''}" + (f"；{v['pitch']}" if v.get("pitch") and v.get("other_parks") else ""))
+        if not d["visits"]:
+            lines.append("  （交通日，无拜访）")
+    lines += ["", *_summary_lines(plan), _left_counts(plan)]
+    lines += [f"  - {c['reason']}" for c in plan.left_out_cities[:reasons]]
+    lines += [f"注：{n}" for n in plan.notes]
+    return "\n".join(lines)
+
+
+def _md(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        value = "、".join(map(str, value))
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return out + ["| " + " | ".join(_md(v) for v in r) + " |" for r in rows]
+
+
+def trip_markdown(plan: TripPlan) -> str:
+    """The itinerary as Markdown: summary, one section per day, what was left out and why, the model."""
+    parks = "、".join(plan.params.get("parks") or sorted({v["park"] for d in plan.days for v in d["visits"] if v["park"]}))
+    out = [f"# 出访行程：{parks or '线索'}（从{plan.home['city']}出发，{plan.totals['days']} 天）", ""]
+    out += [f"- {line}" for line in _summary_lines(plan)]
+    out += [f"- 线索来源：{s['text']}" for s in plan.sources]
+    out += ["- 价值 = 所访企业综合得分之和（rank_leads 的 score）；一家企业只按最适合的园区推介一次", ""]
+    cols = [c for c, _ in _VISIT_COLS]
+    for d in plan.days:
+        h = d["hours"]
+        out += [f"## 第{d['day']}天：{' → '.join(d['cities'])}", "",
+                f"价值 {d['value']:.3f}；时间 交通 {h['travel']:.1f} 小时 + 拜访 {h['visits']:.1f} 小时 = {h['total']:.1f} 小时", ""]
+        out += [f"- 交通：{_leg_text(x)}" for x in d["travel"]] + ([""] if d["travel"] else [])
+        if d["visits"]:
+            out += _md_table([z for _, z in _VISIT_COLS], [[v.get(c) for c in cols] for v in d["visits"]]) + [""]
+        else:
+            out += ["（交通日，无拜访）", ""]
+    if plan.left_out_cities:
+        out += ["## 未排入行程的城市及原因", ""]
+        out += _md_table(["城市", "线索数", "价值合计", "最高分", "原因"],
+                         [[c["city"], c["leads"], c["value"], c["top"], c["reason"]] for c in plan.left_out_cities])
+        out.append("")
+    full = [r for r in plan.left_out if r["why"] in ("city_full", "below_min_score")]
+    if full:
+        out += ["## 未安排的其他线索", ""]
+        out += _md_table(["企业名称", "城市", "园区", "得分", "原因"],
+                         [[r["name"], r["city"], r["park"], r["score"], r["reason_left_out"]] for r in full]) + [""]
+    if plan.unlocated:
+        out += ["## 无已知城市的线索（未排程，另列）", ""]
+        out += _md_table(["企业名称", "园区", "得分", "地址", "原因"],
+                         [[r["name"], r["park"], r["score"], r.get("address"), r["reason_left_out"]] for r in plan.unlocated])
+        out.append("")
+    m = plan.params["model"]
+    out += ["## 出行模型", "",
+            f"- 距离：城市中心间直线距离；{m['rail_from_km']:.0f} 公里以内公路（{m['road_kmh']:.0f} 公里/小时，路程按直线 "
+            f"{m['road_detour']} 倍），{m['flight_from_km']:.0f} 公里以内高铁（{m['rail_kmh']:.0f} 公里/小时 + "
+            f"{m['rail_overhead_h']} 小时），更远乘飞机（{m['flight_kmh']:.0f} 公里/小时 + {m['flight_overhead_h']} 小时）",
+            f"- 每天 {m['day_hours']} 小时（交通 + 拜访），每次拜访 {m['visit_hours']} 小时；同一天两城须相距不超过 "
+            f"{m['pair_max_hours']} 小时；返程计入最后一天",
+            f"- 路线：{plan.params['route_method']}", *[f"- 注：{n}" for n in plan.notes], ""]
+    return "\n".join(out)
+
+
+def _sheet(wb: Any, title: str, headers: list[str], rows: list[list[Any]], wrap: tuple[str, ...] = ()) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title[:31])
+    ws.append(headers)
+    for r in rows:
+        ws.append([escape_formula("、".join(map(str, v)) if isinstance(v, list) else v) for v in r])
+    for cell in ws[1]:
+        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="305496")
+    ws.freeze_panes = "A2"
+    for i, h in enumerate(headers, 1):
+        width = max([len(str(h)) * 2] + [len(str(r[i - 1] or "")) * 2 for r in rows[:200]]) + 2
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width, 6), 50)
+        if h in wrap:
+            for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _write_xlsx(plan: TripPlan, path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    cols = [c for c, _ in _VISIT_COLS]
+    _sheet(wb, "行程", ["天", "当天城市", *[z for _, z in _VISIT_COLS]],
+           [[d["day"], " → ".join(d["cities"]), *[v.get(c) for c in cols]] for d in plan.days for v in d["visits"]],
+           wrap=("推荐理由", "为何推介此园区"))
+    _sheet(wb, "交通", ["天", "出发", "到达", "直线公里", "小时", "方式"],
+           [[d["day"], x["from"], x["to"], x["km"], x["hours"], _MODE.get(x["mode"], x["mode"])]
+            for d in plan.days for x in d["travel"]])
+    _sheet(wb, "每日", ["天", "城市", "拜访家数", "价值", "交通小时", "拜访小时", "合计小时"],
+           [[d["day"], " → ".join(d["cities"]), len(d["visits"]), d["value"], d["hours"]["travel"], d["hours"]["visits"],
+             d["hours"]["total"]] for d in plan.days])
+    t, b = plan.totals, plan.baseline
+    summary = [["线索价值合计", t["value"]], ["每天价值", plan.value_per_day], ["基线每天价值", b["value_per_day"]],
+               ["相对基线", t.get("vs_baseline")], ["天数", t["days"]], ["拜访家数", t["visits"]], ["城市数", t["cities"]],
+               ["交通小时", t["travel_hours"]], ["交通公里（直线）", t["travel_km"]], ["基线价值", b["value"]],
+               ["基线拜访家数", b["visits"]], ["基线交通小时", b["travel_hours"]], ["基线城市", b["cities"]],
+               ["基线方法", b["method"]], ["出发城市", plan.home["city"]], ["路线方法", plan.params["route_method"]],
+               ["价值定义", plan.params["value"]]]
+    summary += [[f"模型 {k}", v] for k, v in plan.params["model"].items()]
+    summary += [["线索来源", s["text"]] for s in plan.sources] + [["注", n] for n in plan.notes]
+    _sheet(wb, "汇总", ["项目", "值"], summary)
+    _sheet(wb, "未排入城市", ["城市", "线索数", "价值合计", "最高分", "距出发地公里", "原因"],
+           [[c["city"], c["leads"], c["value"], c["top"], c["km_from_home"], c["reason"]] for c in plan.left_out_cities],
+           wrap=("原因",))
+    _sheet(wb, "未安排线索", ["企业名称", "城市", "园区", "得分", "类别", "原因", "地址", "电话", "统一社会信用代码"],
+           [[r["name"], r["city"], r["park"], r["score"], r["why"], r["reason_left_out"], r.get("address"), r.get("phone"),
+             r["credit_code"]] for r in [*plan.left_out, *plan.unlocated]], wrap=("原因",))
+    wb.save(path)
+
+
+def write_trip(plan: TripPlan, path: str | Path) -> Path:
+    """Write the plan to ``.xlsx``, ``.md`` or ``.json`` (by suffix), atomically."""
+    p = check_out_path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps(plan.to_dict(), ensure_ascii=False, indent=1, default=str) + "\n"
+        return _atomic(p, lambda t: t.write_text(text, encoding="utf-8"))
+    if suffix == ".md":
+        md = trip_markdown(plan)
+        return _atomic(p, lambda t: t.write_text(md, encoding="utf-8"))
+    return _atomic(p, lambda t: _write_xlsx(plan, t))
+
+
+def draw_trip_map(plan: TripPlan, path: str | Path, *, label_left_out: int = 12) -> Path:
+    """Draw the route over the cities (lon/lat, no tiles) into a PNG."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .plotting import cjk_font
+
+    p = check_out_path(path, (".png",))
+    font = cjk_font()
+    rc: dict[str, Any] = {"axes.unicode_minus": False}
+    if font:
+        rc.update({"font.family": "sans-serif", "font.sans-serif": [font, *matplotlib.rcParams["font.sans-serif"]]})
+    where = {c["city"]: (c["lon"], c["lat"]) for c in plan.cities}
+    where[plan.home["city"]] = (plan.home["lon"], plan.home["lat"])
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(10, 8.5), dpi=110, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        top = max((c["value"] for c in plan.cities), default=1.0) or 1.0
+        rest = [c for c in plan.cities if not c["planned"]]
+        ax.scatter([c["lon"] for c in rest], [c["lat"] for c in rest], s=[30 + 220 * c["value"] / top for c in rest],
+                   color="#b0b7bf", alpha=0.7, edgecolors="#7f8c8d", linewidths=0.5, label="有线索、未排入的城市", zorder=2)
+        for c in sorted(rest, key=lambda c: -c["value"])[:label_left_out]:
+            ax.annotate(f"{c['city']} {c['leads']}家", (c["lon"], c["lat"]), xytext=(4, -10), textcoords="offset points",
+                        fontsize=7.5, color="#7f8c8d")
+        colors = matplotlib.colormaps["tab10"]
+        for d in plan.days:
+            col = colors((d["day"] - 1) % 10)
+            for i, leg in enumerate(d["travel"]):
+                (x0, y0), (x1, y1) = where[leg["from"]], where[leg["to"]]
+                ax.annotate("", (x1, y1), (x0, y0), zorder=3,
+                            arrowprops={"arrowstyle": "-|>", "color": col, "lw": 2.0, "shrinkA": 6, "shrinkB": 6,
+                                        "linestyle": "--" if leg["mode"] == "flight" else "-"})
+                if i == 0:
+                    ax.plot([], [], color=col, lw=2, label=f"第{d['day']}天 {' → '.join(d['cities'])}（{d['value']:.2f}）")
+        planned = [c for c in plan.cities if c["planned"]]
+        ax.scatter([c["lon"] for c in planned], [c["lat"] for c in planned], s=[60 + 260 * c["value"] / top for c in planned],
+                   color="#c0392b", edgecolors="black", linewidths=0.6, zorder=4, label="行程城市（大小 = 线索价值）")
+        for c in planned:
+            ax.annotate(f"{c['city']}（第{'、'.join(map(str, c['days']))}天）", (c["lon"], c["lat"]), xytext=(6, 5),
+                        textcoords="offset points", fontsize=9.5, fontweight="bold", zorder=5)
+        ax.scatter([plan.home["lon"]], [plan.home["lat"]], marker="*", s=380, color="#f1c40f", edgecolors="black",
+                   zorder=6, label=f"出发地 {plan.home['city']}")
+        ax.annotate(plan.home["city"], (plan.home["lon"], plan.home["lat"]), xytext=(8, -14), textcoords="offset points",
+                    fontsize=10, fontweight="bold", zorder=6)
+        lats = [y for _, y in where.values()]
+        ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))
+        ax.margins(0.08)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("经度 (°E)")
+        ax.set_ylabel("纬度 (°N)")
+        t, b = plan.totals, plan.baseline
+        ax.set_title(f"出访路线：{t['days']} 天 {t['visits']} 家，价值 {t['value']:.2f}（每天 {plan.value_per_day:.2f}，"
+                     f"基线 {b['value_per_day']:.2f}）；交通 {t['travel_hours']:.1f} 小时；虚线 = 航班", fontsize=11)
+        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        _atomic(p, lambda tmp: fig.savefig(tmp, format="png"))
+    return p
