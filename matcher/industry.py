@@ -17,7 +17,7 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from .analyze import normalize_text, strip_boilerplate
@@ -245,22 +245,35 @@ def industry_similarity(want: str, have: str) -> float:
 _FIELD_CODE = re.compile(r"^\s*([A-Ta-t])?\s*(\d{2,4})")
 
 
+@cache
+def _name_index() -> dict[str, str]:
+    """Normalised GB name -> code (built once)."""
+    return {normalize_text(ind.name).lower(): code for code, ind in knowledge_base().industries.items()}
+
+
+@cache
+def _digits_index() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for code in knowledge_base().industries:
+        out[code[1:]].append(code)
+    return dict(out)
+
+
+@lru_cache(maxsize=4096)
 def industry_field_codes(value: str | None) -> dict[str, float]:
     """Codes named by an export's 所属行业 field: a code (``C26``, ``2923``, ``C26化学原料…``) or a GB name."""
     if not value:
         return {}
-    kb = knowledge_base()
     text = normalize_text(value)
     m = _FIELD_CODE.match(text)
     if m:
-        digits = m.group(2)
-        for code in kb.industries:
-            if code[1:] == digits and (m.group(1) is None or code[0] == m.group(1).upper()):
+        letter = m.group(1).upper() if m.group(1) else None
+        for code in _digits_index().get(m.group(2), []):
+            if letter is None or code[0] == letter:
                 return {code: 1.0}
-    name = text.lower()
-    for code, ind in kb.industries.items():
-        if normalize_text(ind.name).lower() == name:
-            return {code: 1.0}
+    code = _name_index().get(text.lower())
+    if code:
+        return {code: 1.0}
     # several levels in one cell, or a name variant: read it like text, keep the most specific codes
     ev = _read(text.lower(), kinds=("gb", "kw", "concept"))
     return {c: w for c, w in ev.weights.items() if w >= 0.5}

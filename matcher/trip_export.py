@@ -44,6 +44,9 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -223,7 +226,50 @@ def write_trip(plan: TripPlan, path: str | Path) -> Path:
     return _atomic(p, lambda t: _write_xlsx(plan, t))
 
 
-def draw_trip_map(plan: TripPlan, path: str | Path, *, label_left_out: int = 12) -> Path:
+def _place_labels(fig: Any, ax: Any, items: list[tuple[float, float, float, str, dict[str, Any], bool]],
+                  points: list[tuple[float, float, float]]) -> None:
+    """Greedy label placement. ``items``: (x, y, marker radius in points, text, style, required), in
+    priority order; ``points``: every marker (x, y, radius). A label takes the first position around its
+    point, nearest ring first (the outer rings with a leader line), that overlaps no marker and no placed
+    label; a required label takes the nearest position when none is free, the others are dropped."""
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    px = fig.dpi / 72
+    placed: list[Any] = []
+    for x, y, r in points:
+        cx, cy = ax.transData.transform((x, y))
+        placed.append(Bbox([[cx - r * px, cy - r * px], [cx + r * px, cy + r * px]]))
+    sides = [(1, 0, "left", "center"), (0.7, 0.7, "left", "bottom"), (0.7, -0.7, "left", "top"),
+             (-1, 0, "right", "center"), (-0.7, 0.7, "right", "bottom"), (-0.7, -0.7, "right", "top"),
+             (0, 1, "center", "bottom"), (0, -1, "center", "top")]
+    frame = ax.get_window_extent(renderer)
+    for x, y, r0, text, style, required in items:
+        for ring, gap in enumerate((3, 22, 40)):
+            done = False
+            for ux, uy, ha, va in sides:
+                leader = {"arrowstyle": "-", "lw": 0.6, "color": "#555555", "shrinkA": 0, "shrinkB": r0} if ring else None
+                ann = ax.annotate(text, (x, y), xytext=(ux * (r0 + gap), uy * (r0 + gap)), textcoords="offset points",
+                                  ha=ha, va=va, arrowprops=leader, **style)
+                ann.update_positions(renderer)
+                box = Text.get_window_extent(ann, renderer).expanded(1.04, 1.15)
+                inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                if inside and not any(box.overlaps(b) for b in placed):
+                    placed.append(box)
+                    done = True
+                    break
+                ann.remove()
+            if done:
+                break
+        else:
+            if required:
+                ann = ax.annotate(text, (x, y), xytext=(r0 + 3, 0), textcoords="offset points", va="center", **style)
+                ann.update_positions(renderer)
+                placed.append(Text.get_window_extent(ann, renderer))
+
+
+def draw_trip_map(plan: TripPlan, path: str | Path, *, label_left_out: int = 15) -> Path:
     """Draw the route over the cities (lon/lat, no tiles) into a PNG."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -236,49 +282,61 @@ def draw_trip_map(plan: TripPlan, path: str | Path, *, label_left_out: int = 12)
     rc: dict[str, Any] = {"axes.unicode_minus": False}
     if font:
         rc.update({"font.family": "sans-serif", "font.sans-serif": [font, *matplotlib.rcParams["font.sans-serif"]]})
+    home = plan.home["city"]
     where = {c["city"]: (c["lon"], c["lat"]) for c in plan.cities}
-    where[plan.home["city"]] = (plan.home["lon"], plan.home["lat"])
+    where[home] = (plan.home["lon"], plan.home["lat"])
+    xs, ys = [x for x, _ in where.values()], [y for _, y in where.values()]
+    pad_x, pad_y = max(1.0, 0.08 * (max(xs) - min(xs))), max(1.0, 0.08 * (max(ys) - min(ys)))
+    xlim, ylim = (min(xs) - pad_x, max(xs) + pad_x), (min(ys) - pad_y, max(ys) + pad_y)
+    aspect = 1 / math.cos(math.radians(sum(ylim) / 2))
+    ratio = (xlim[1] - xlim[0]) / ((ylim[1] - ylim[0]) * aspect)
     with matplotlib.rc_context(rc):
-        fig = Figure(figsize=(10, 8.5), dpi=110, layout="constrained")
+        fig = Figure(figsize=(min(18.0, max(7.0, 8.5 * ratio)) + 4.2, 9.0), dpi=110)
         FigureCanvasAgg(fig)
+        fig.subplots_adjust(left=0.06, right=1 - 4.0 / fig.get_figwidth(), top=0.93, bottom=0.07)
         ax = fig.add_subplot(1, 1, 1)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.set_aspect(aspect)
         top = max((c["value"] for c in plan.cities), default=1.0) or 1.0
         rest = [c for c in plan.cities if not c["planned"]]
         ax.scatter([c["lon"] for c in rest], [c["lat"] for c in rest], s=[30 + 220 * c["value"] / top for c in rest],
-                   color="#b0b7bf", alpha=0.7, edgecolors="#7f8c8d", linewidths=0.5, label="有线索、未排入的城市", zorder=2)
-        for c in sorted(rest, key=lambda c: -c["value"])[:label_left_out]:
-            ax.annotate(f"{c['city']} {c['leads']}家", (c["lon"], c["lat"]), xytext=(4, -10), textcoords="offset points",
-                        fontsize=7.5, color="#7f8c8d")
+                   color="#b0b7bf", alpha=0.7, edgecolors="#7f8c8d", linewidths=0.5, zorder=2,
+                   label="有线索、未排入的城市（大小 = 线索价值）")
         colors = matplotlib.colormaps["tab10"]
         for d in plan.days:
             col = colors((d["day"] - 1) % 10)
-            for i, leg in enumerate(d["travel"]):
+            for leg in d["travel"]:
                 (x0, y0), (x1, y1) = where[leg["from"]], where[leg["to"]]
                 ax.annotate("", (x1, y1), (x0, y0), zorder=3,
-                            arrowprops={"arrowstyle": "-|>", "color": col, "lw": 2.0, "shrinkA": 6, "shrinkB": 6,
+                            arrowprops={"arrowstyle": "-|>", "color": col, "lw": 2.0, "shrinkA": 7, "shrinkB": 7,
                                         "linestyle": "--" if leg["mode"] == "flight" else "-"})
-                if i == 0:
-                    ax.plot([], [], color=col, lw=2, label=f"第{d['day']}天 {' → '.join(d['cities'])}（{d['value']:.2f}）")
+            ax.plot([], [], color=col, lw=2, label=f"第{d['day']}天 {' → '.join(d['cities'])}（{len(d['visits'])}家，{d['value']:.2f}）")
         planned = [c for c in plan.cities if c["planned"]]
         ax.scatter([c["lon"] for c in planned], [c["lat"] for c in planned], s=[60 + 260 * c["value"] / top for c in planned],
-                   color="#c0392b", edgecolors="black", linewidths=0.6, zorder=4, label="行程城市（大小 = 线索价值）")
-        for c in planned:
-            ax.annotate(f"{c['city']}（第{'、'.join(map(str, c['days']))}天）", (c["lon"], c["lat"]), xytext=(6, 5),
-                        textcoords="offset points", fontsize=9.5, fontweight="bold", zorder=5)
-        ax.scatter([plan.home["lon"]], [plan.home["lat"]], marker="*", s=380, color="#f1c40f", edgecolors="black",
-                   zorder=6, label=f"出发地 {plan.home['city']}")
-        ax.annotate(plan.home["city"], (plan.home["lon"], plan.home["lat"]), xytext=(8, -14), textcoords="offset points",
-                    fontsize=10, fontweight="bold", zorder=6)
-        lats = [y for _, y in where.values()]
-        ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))
-        ax.margins(0.08)
+                   color="#c0392b", edgecolors="black", linewidths=0.6, zorder=4, label="行程城市")
+        ax.scatter([plan.home["lon"]], [plan.home["lat"]], marker="*", s=420, color="#f1c40f", edgecolors="black",
+                   zorder=6, label=f"出发地 {home}")
+        fig.canvas.draw()
+        days_of = {c["city"]: c["days"] for c in planned}
+        bold = {"fontsize": 9.5, "fontweight": "bold", "zorder": 7}
+        size = {c["city"]: 0.5 * math.sqrt((60 if c["planned"] else 30) + 260 * c["value"] / top) for c in plan.cities}
+        items = [(plan.home["lon"], plan.home["lat"], 11.0, f"{home}（出发地" + (f"，第{'、'.join(map(str, days_of[home]))}天）"
+                  if home in days_of else "）"), bold, True)]
+        items += [(c["lon"], c["lat"], size[c["city"]], f"{c['city']}（第{'、'.join(map(str, c['days']))}天）", bold, True)
+                  for c in planned if c["city"] != home]
+        items += [(c["lon"], c["lat"], size[c["city"]], f"{c['city']} {c['leads']}家", {"fontsize": 7.5, "color": "#6c7a89", "zorder": 5},
+                   False) for c in sorted(rest, key=lambda c: -c["value"])[:label_left_out]]
+        marks = [(c["lon"], c["lat"], size[c["city"]]) for c in plan.cities] + [(plan.home["lon"], plan.home["lat"], 11.0)]
+        _place_labels(fig, ax, items, marks)
         ax.grid(alpha=0.3)
         ax.set_xlabel("经度 (°E)")
         ax.set_ylabel("纬度 (°N)")
         t, b = plan.totals, plan.baseline
         ax.set_title(f"出访路线：{t['days']} 天 {t['visits']} 家，价值 {t['value']:.2f}（每天 {plan.value_per_day:.2f}，"
-                     f"基线 {b['value_per_day']:.2f}）；交通 {t['travel_hours']:.1f} 小时；虚线 = 航班", fontsize=11)
-        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+                     f"基线 {b['value_per_day']:.2f}）；交通 {t['travel_hours']:.1f} 小时", fontsize=11)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5, framealpha=0.9,
+                  title="实线 = 公路 / 高铁，虚线 = 航班", title_fontsize=8.5)
         p.parent.mkdir(parents=True, exist_ok=True)
-        _atomic(p, lambda tmp: fig.savefig(tmp, format="png"))
+        _atomic(p, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
     return p
