@@ -229,12 +229,13 @@ def industry_similarity(want: str, have: str) -> float:
     """How well a firm of industry ``have`` serves a park asking for ``want`` (0..1), by the code tree.
 
     Same code or a sub-industry of what is asked: 1. The firm known only at a coarser level that contains
-    what is asked (所属行业 gives a 大类): 0.6. Siblings in one 中类: 0.6; in one 大类: 0.35; else 0.
+    what is asked (所属行业 gives a 大类 or 中类): 0.5 for a 中类, 0.3 for a 大类, 0.1 for a 门类 — the firm may
+    be anything in it. Siblings in one 中类: 0.6; in one 大类: 0.35; else 0.
     """
     if have.startswith(want):
         return 1.0
     if want.startswith(have):
-        return 0.6 if len(have) >= 3 else 0.15
+        return {4: 0.5, 3: 0.3}.get(len(have), 0.1)
     if len(want) >= 4 and len(have) >= 4 and want[:4] == have[:4]:
         return 0.6
     if len(want) >= 3 and len(have) >= 3 and want[:3] == have[:3]:
@@ -330,9 +331,16 @@ def firm_evidence(name: str | None, scope: str | None, intro: str | None, indust
     _read(normalize_text(intro).lower(), kinds=kinds, scale=_FIELD_WEIGHT["intro"], into=ev)
     raw = ev.weights
     total = sum(raw.values())
+    # evidence for a 小类 is evidence for its 中类 and 大类 too: a firm whose words spread over several
+    # classes of one division is still wholly in that division
+    agg: dict[str, float] = defaultdict(float)
+    for code, w in raw.items():
+        agg[code] += w
+        for cut in range(len(code) - 1, 2, -1):
+            agg[code[:cut]] += w
     out: dict[str, float] = {}
     if total > 0:
-        for code, w in raw.items():
+        for code, w in agg.items():
             share = w / total
             strength = 1.0 - math.exp(-w / 1.2)
             conf = math.sqrt(share) * strength
@@ -341,9 +349,12 @@ def firm_evidence(name: str | None, scope: str | None, intro: str | None, indust
     if use_field and industry:
         field_codes = industry_field_codes(industry)
         for fc, fw in field_codes.items():
-            # text evidence outside the declared industry counts less; the field itself is strong evidence
+            # text evidence inside the declared industry is confirmed by it, evidence outside counts less;
+            # the field itself is strong evidence (at its own, often coarse, level)
             for code in list(out):
-                if not (code.startswith(fc) or fc.startswith(code)):
+                if code.startswith(fc) or fc.startswith(code):
+                    out[code] = round(min(1.0, out[code] * 1.3), 4)
+                else:
                     out[code] = round(out[code] * 0.7, 4)
             out[fc] = max(out.get(fc, 0.0), 0.8 * fw)
             ev.terms.setdefault(fc, []).insert(0, f"所属行业:{normalize_text(industry)}")

@@ -29,6 +29,7 @@ order for as many days as they take), under the same model and limits.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ __all__ = ["TravelModel", "TripPlan", "assign_parks", "plan_for_parks", "plan_tr
 
 #: cities with the highest one-day value that the search considers (the others are listed as left out)
 MAX_CANDIDATES = 40
+#: kicks of the iterated local search over the choice of cities
+RESTARTS = 12
 _EPS = 1e-9
 _MODE_ZH = {"road": "公路", "rail": "高铁", "flight": "航班", "local": "市内"}
 _CONTACT = ("address", "phone", "email", "website", "legal_rep")
@@ -495,6 +498,15 @@ def search(cities: list[_City], home: tuple[str, float, float], *, days: int, vi
     base = s.baseline()
     starts = [chosen, frozenset(c for c in range(1, len(s.n)) if s.cities[c - 1].label in base["cities"]) & set(cand)]
     chosen = max((s.improve(st, cand) for st in starts), key=lambda t: _key(s.evaluate(t)))
+    rng = random.Random(0)  # iterated local search: kick out two cities, bring in two, improve; keep the best
+    for _ in range(RESTARTS if len(cand) > 2 else 0):
+        kick = set(chosen) - set(rng.sample(sorted(chosen), min(2, len(chosen))))
+        kick |= set(rng.sample([c for c in cand if c not in chosen] or cand, min(2, len(cand) - len(chosen) or 1)))
+        while kick and s.evaluate(frozenset(kick)) is None:
+            kick.discard(max(kick))
+        trial = s.improve(frozenset(kick), cand)
+        if _key(s.evaluate(trial)) > _key(s.evaluate(chosen)):
+            chosen = trial
     best = s.evaluate(chosen) or _Eval(0.0, 0, 0.0, [], [])
     if 1 < len(chosen) <= 9:  # the exact round trip, kept when its schedule is at least as good
         exact = s.run_route(s.exact(chosen))

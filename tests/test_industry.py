@@ -36,7 +36,7 @@ def test_pv_module_maker_maps_to_new_energy_equipment() -> None:
         ("化学原料药、中成药、片剂、胶囊剂制造", "C27"),
         ("道路普通货物运输、仓储服务、冷链物流", "G"),
         ("浮法玻璃、钢化玻璃、中空玻璃生产", "C304"),
-        ("旅行社业务、景区游览服务、酒店管理", ("L7271", "N", "H", "L727", "R")),
+        ("旅行社业务、景区游览服务、酒店管理", ("L729", "N78", "H61")),
     ],
 )
 def test_firm_text_maps_to_its_industry(scope: str, prefix: str | tuple[str, ...]) -> None:
