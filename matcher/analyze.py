@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: bump when the analysis rules in this module change; the dictionaries' hash is added automatically
-ANALYZER_SCHEME = "a3"
+ANALYZER_SCHEME = "a4"
 
 _BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "{": "(", "}": ")",
                            "《": "", "》": "", "〈": "", "〉": "", "「": "", "」": "", "『": "", "』": "",
@@ -95,6 +95,9 @@ def _userdict_entries() -> list[tuple[str, int, str | None]]:
 
 
 _KEEP_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+# "-", "_" and "." joining ASCII letters or digits ("low-e", "a_b", "x.y"): jieba splits them, jieba-rs keeps
+# them in one token; a space before cutting makes both backends agree (and "low-e" matches "low e")
+_ASCII_JOINER = re.compile(r"(?<=[0-9a-z])[-_.](?=[0-9a-z])")
 _NUMERIC = re.compile(r"^[\d.,%+\-/:]+$")
 
 
@@ -107,13 +110,18 @@ class Analyzer:
     stopwords: frozenset[str]
     _cut: object
 
+    @staticmethod
+    def prepare(text: str | None) -> str:
+        """The text the tokenizer cuts: normalised, lower-cased, ASCII joiners spaced."""
+        return _ASCII_JOINER.sub(" ", normalize_text(text).lower())
+
     def cut(self, text: str) -> list[str]:
         """Raw segmentation of already-normalised text by the backend (HMM on)."""
         return list(self._cut(text))  # type: ignore[operator]
 
     def tokens(self, text: str | None) -> list[str]:
         """Normalise, segment and filter ``text``: no stopwords, punctuation, bare numbers or spaces."""
-        norm = normalize_text(text).lower()
+        norm = self.prepare(text)
         if not norm:
             return []
         stop = self.stopwords

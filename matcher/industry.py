@@ -107,9 +107,9 @@ def _gb_name_terms(name: str) -> set[str]:
         terms.add(stem)
     for part in _NAME_SPLIT.split(stem):
         part = _NAME_SUFFIX.sub("", part.strip())
-        if len(part) >= 3 and not part.startswith("其他"):
+        if len(part) >= 3 and not part.startswith("其"):
             terms.add(part)
-    return {t for t in terms if len(t) >= 2 and not t.startswith("其他")}
+    return {t for t in terms if len(t) >= 2 and not t.startswith("其")}
 
 
 def _load_toml_files() -> tuple[dict[str, dict], dict[str, dict]]:

@@ -43,7 +43,7 @@ __all__ = ["TravelModel", "TripPlan", "assign_parks", "plan_for_parks", "plan_tr
 #: cities with the highest one-day value that the search considers (the others are listed as left out)
 MAX_CANDIDATES = 40
 #: kicks of the iterated local search over the choice of cities
-RESTARTS = 12
+RESTARTS = 20
 _EPS = 1e-9
 _MODE_ZH = {"road": "公路", "rail": "高铁", "flight": "航班", "local": "市内"}
 _CONTACT = ("address", "phone", "email", "website", "legal_rep")
@@ -254,11 +254,18 @@ class _Search:
         self._blocks: dict[tuple[Any, ...], Any] = {}
         self._evals: dict[frozenset[int], _Eval | None] = {}
 
-    def block(self, prev: int, cs: tuple[int, ...], k: int, j: int, last: bool) -> tuple[float, tuple[Any, ...]] | None:
-        """Best value of ``k`` days from ``prev`` in city cs[0] (and cs[1] from a hop on day ``j``)."""
-        key = (prev, cs, k, j, last)
+    def options(self, prev: int, cs: tuple[int, ...], last: bool) -> list[tuple[int, float, tuple[Any, ...]]]:
+        """(days k, value, plan) of spending k days from ``prev`` in city cs[0] (and cs[1] after a hop), for
+        each k that adds value (best hop day for that k)."""
+        key = (prev, cs, last)
         if key not in self._blocks:
-            self._blocks[key] = self._block(prev, cs, k, j, last)
+            out: list[tuple[int, float, tuple[Any, ...]]] = []
+            for k in range(1, min(self.D, -(-sum(self.n[c] for c in cs) // self.V) + 2) + 1):
+                tries = [self._block(prev, cs, k, j, last) for j in (range(1, k + 1) if len(cs) == 2 else (0,))]
+                best = max((t for t in tries if t), key=lambda t: t[0], default=None)
+                if best and (not out or best[0] > out[-1][1] + _EPS):
+                    out.append((k, best[0], best[1]))
+            self._blocks[key] = out
         return self._blocks[key]
 
     def _block(self, prev: int, cs: tuple[int, ...], k: int, j: int, last: bool) -> tuple[float, tuple[Any, ...]] | None:
@@ -305,19 +312,11 @@ class _Search:
             opts = [((route[i],), i + 1)]
             if i + 1 < n and self.h[route[i]][route[i + 1]] <= self.m.pair_max_hours + _EPS:
                 opts.append(((route[i], route[i + 1]), i + 2))
-            for d in range(D):
-                if f[i][d] is None:
-                    continue
-                for cs, nxt in opts:
-                    kmax = min(D - d, -(-sum(self.n[c] for c in cs) // self.V) + 2)
-                    for k in range(1, kmax + 1):
-                        for j in (range(1, k + 1) if len(cs) == 2 else (0,)):
-                            blk = self.block(prev, cs, k, j, nxt == n)
-                            if blk is None:
-                                continue
-                            v, cur = f[i][d][0] + blk[0], f[nxt][d + k]
-                            if cur is None or v > cur[0] + _EPS:
-                                f[nxt][d + k] = (v, (i, d, blk[1]))
+            for cs, nxt in opts:
+                for k, value, blk in self.options(prev, cs, nxt == n):
+                    for d in range(D - k + 1):
+                        if f[i][d] is not None and (f[nxt][d + k] is None or f[i][d][0] + value > f[nxt][d + k][0] + _EPS):
+                            f[nxt][d + k] = (f[i][d][0] + value, (i, d, blk))
         ends = [d for d in range(D + 1) if f[n][d] is not None]
         if not ends:
             return None
@@ -386,13 +385,19 @@ class _Search:
         return self._evals[cities]
 
     def improve(self, cities: frozenset[int], cand: list[int]) -> frozenset[int]:
-        """Local search: the best of every drop, add and swap, until none improves."""
+        """Local search: the best of every drop, add and swap of a city, and of every exchange of one day's
+        cities for two close candidates (a day's pair), until none improves."""
+        pairs = [(a, b) for i, a in enumerate(cand) for b in cand[i + 1:] if self.h[a][b] <= self.m.pair_max_hours]
         cur = self.evaluate(cities)
         while True:
             moves = [cities - {s} for s in cities]
             for c in cand:
                 if c not in cities:
                     moves += [cities | {c}] + [(cities - {s}) | {c} for s in cities]
+            days = [frozenset(blk[2]) for blk in cur.blocks] if cur else []
+            for a, b in pairs:
+                if a not in cities and b not in cities:
+                    moves += [cities | {a, b}] + [(cities - d) | {a, b} for d in days]
             best = max(moves, key=lambda t: _key(self.evaluate(t)), default=None)
             if best is None or _key(self.evaluate(best)) <= _key(cur):
                 return cities
@@ -498,12 +503,13 @@ def search(cities: list[_City], home: tuple[str, float, float], *, days: int, vi
     base = s.baseline()
     starts = [chosen, frozenset(c for c in range(1, len(s.n)) if s.cities[c - 1].label in base["cities"]) & set(cand)]
     chosen = max((s.improve(st, cand) for st in starts), key=lambda t: _key(s.evaluate(t)))
-    rng = random.Random(0)  # iterated local search: kick out two cities, bring in two, improve; keep the best
+    rng = random.Random(0)  # iterated local search: drop one day's cities, add two others, improve; keep the best
     for _ in range(RESTARTS if len(cand) > 2 else 0):
-        kick = set(chosen) - set(rng.sample(sorted(chosen), min(2, len(chosen))))
-        kick |= set(rng.sample([c for c in cand if c not in chosen] or cand, min(2, len(cand) - len(chosen) or 1)))
+        days_ = [set(blk[2]) for blk in (s.evaluate(chosen) or _Eval(0.0, 0, 0.0, [], [])).blocks] or [set()]
+        outside = [c for c in cand if c not in chosen]
+        kick = (set(chosen) - rng.choice(days_)) | set(rng.sample(outside, min(2, len(outside))))
         while kick and s.evaluate(frozenset(kick)) is None:
-            kick.discard(max(kick))
+            kick.discard(rng.choice(sorted(kick)))
         trial = s.improve(frozenset(kick), cand)
         if _key(s.evaluate(trial)) > _key(s.evaluate(chosen)):
             chosen = trial

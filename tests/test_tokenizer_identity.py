@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.analyze import get_analyzer, normalize_text, strip_boilerplate
+from matcher.analyze import Analyzer, get_analyzer, strip_boilerplate
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_firms.csv"
 
@@ -26,7 +26,7 @@ def _corpus() -> list[str]:
     for _ in range(3000):
         k = rng.randint(1, 4)
         texts.append("，".join(rng.choice(pieces)[rng.randint(0, 5):] for _ in range(k)))
-    return [normalize_text(t).lower() for t in texts if t]
+    return [Analyzer.prepare(t) for t in texts if t]
 
 
 def test_rjieba_tokens_identical_to_jieba() -> None:
