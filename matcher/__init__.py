@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MatchConfig",
     "MatcherError",
+    "city_coordinates",
     "code_label",
     "evaluate_bench",
     "firm_industries",
@@ -29,12 +30,14 @@ __all__ = [
     "rank_leads",
     "rank_text",
     "score_profile",
+    "setup_matplotlib",
 ]
 
 # Lazy re-exports keep `import matcher` (and the CLI's start) fast.
 _WHERE = {
     "MatchConfig": "config",
     "MatcherError": "errors",
+    "city_coordinates": "normalize",
     "code_label": "industry",
     "evaluate_bench": "evaluate",
     "firm_industries": "industry",
@@ -46,6 +49,7 @@ _WHERE = {
     "rank_leads": "rank",
     "rank_text": "rank",
     "score_profile": "rank",
+    "setup_matplotlib": "plotting",
 }
 
 if TYPE_CHECKING:
@@ -54,6 +58,8 @@ if TYPE_CHECKING:
     from .evaluate import evaluate_bench
     from .industry import code_label, firm_industries, park_industries
     from .ingest import ingest_dataframe, ingest_files
+    from .normalize import city_coordinates
+    from .plotting import setup_matplotlib
     from .parks import list_parks
     from .rank import rank_leads, rank_text, score_profile
     from .store import open_store

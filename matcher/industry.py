@@ -38,6 +38,8 @@ __all__ = [
 _W_KEYWORD = 1.0
 _W_WEAK = 0.3
 _W_GBNAME = 0.8
+# a concept with more core industries (weight >= 0.8) than this is damped by sqrt(core / this)
+_BROAD_CONCEPT = 4.0
 # Where it was found in a firm's profile.
 _FIELD_WEIGHT = {"name": 1.5, "scope": 1.0, "intro": 1.0}
 
@@ -201,7 +203,11 @@ def knowledge_base() -> KnowledgeBase:
                 term_targets[t].append((code, _W_GBNAME, "gb"))
     for term, cname in concept_terms.items():
         # a concept term means its codes; when a park uses it, it replaces keyword readings of the same string
-        term_targets[term].extend((c, w, "concept") for c, w in concepts[cname].items())
+        # an umbrella term (新材料, 现代服务业) names many industries at once and each of them less surely
+        # than a specific term does: damp its weights by its breadth
+        core = sum(1 for w in concepts[cname].values() if w >= 0.8)
+        damp = 1.0 / math.sqrt(max(1.0, core / _BROAD_CONCEPT))
+        term_targets[term].extend((c, w * damp, "concept") for c, w in concepts[cname].items())
 
     automaton = ahocorasick.Automaton()
     for term, targets in term_targets.items():

@@ -404,30 +404,34 @@ class _Search:
             cities, cur = best, self.evaluate(best)
 
     def baseline(self) -> dict[str, Any]:
-        """Rank order, city by city as they come: each city once, its leads best first, as many days as they take."""
+        """Rank order, city by city as they come: each city once, its leads best first, as many days as they
+        take; a city that leaves no visit (or no way home on the last day) is passed over."""
         order = sorted(range(1, len(self.n)), key=lambda c: -self.cities[c - 1].leads[0]["score"])
         taken, log, pos = [0] * len(self.n), [], 0
         for c in order:
             first = True
             while taken[c] < self.n[c] and len(log) < self.D:
                 t = self.h[pos][c] if first else 0.0
-                cap = self.m.capacity(t, self.V)
-                if cap is None:
+                cap = self.m.capacity(t + (self.h[c][0] if len(log) == self.D - 1 else 0.0), self.V)
+                if not cap:
                     break
                 k = min(cap, self.n[c] - taken[c])
                 log.append([t, c, k])
                 taken[c], first, pos = taken[c] + k, False, c
-        if log:  # the journey home is charged to the last day, as in the plan
+        while log:  # the journey home is charged to the last day, as in the plan
             t, c, k = log[-1]
-            log[-1][0] = t + self.h[pos][0]
-            cap = self.m.capacity(log[-1][0], self.V) or 0
-            taken[c] -= k - min(k, cap)
+            cap = self.m.capacity(t + self.h[c][0], self.V)
+            if cap is not None:
+                taken[c] -= k - min(k, cap)
+                break
+            log.pop()
+            taken[c] -= k
         value = sum(self.pre[c][taken[c]] for c in range(1, len(self.n)))
         stops = list(dict.fromkeys(c for _, c, _ in log))
         days = len(log)
         return {"value": round(value, 4), "visits": sum(taken), "days": days,
                 "value_per_day": round(value / days, 4) if days else 0.0,
-                "travel_hours": round(sum(t for t, _, _ in log), 2),
+                "travel_hours": round(sum(t for t, _, _ in log) + (self.h[log[-1][1]][0] if log else 0.0), 2),
                 "travel_km": round(sum(self.km[a][b] for a, b in zip([0, *stops], [*stops, 0], strict=True)), 1),
                 "cities": [self.cities[c - 1].label for c in stops],
                 "method": "leads in rank order, city by city as they come; same travel model and limits"}
@@ -603,6 +607,9 @@ def plan_trip(leads: pd.DataFrame, *, home: str = "四平", days: int = 5, visit
             c.label = f"{p or ''}{c.label}"
     plan = search(list(cities.values()), (home_label, hlon, hlat), days=days, visits_per_day=visits_per_day,
                   model=model)
+    if not plan.days:
+        raise InputError(f"no city with leads can be reached, visited and left within {days} day(s) of "
+                         f"{model.day_hours:g} h: allow more --days or longer days")
     plan.unlocated = unlocated
     plan.left_out.extend(below)
     plan.params.update({"min_score": min_score, "n_leads": len(leads), "n_firms": len(df)})

@@ -43,20 +43,10 @@ def test_committed_without_outputs(path: Path) -> None:
 
 
 def _private_imports(tree: ast.AST) -> list[str]:
-    """``matcher.<module>`` imports, except a fallback in ``except ImportError`` for names that the same
-    ``try`` imports from ``matcher`` itself (names the public API is asked to export)."""
-    allowed: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try):
-            public = {a.name for n in node.body if isinstance(n, ast.ImportFrom) and n.module == "matcher"
-                      for a in n.names}
-            for handler in node.handlers:
-                for n in handler.body:
-                    if isinstance(n, ast.ImportFrom) and {a.name for a in n.names} <= public:
-                        allowed.add(id(n))
+    """``matcher.<module>`` imports (the notebooks may use only what ``matcher`` itself exports)."""
     bad = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("matcher.") and id(node) not in allowed:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("matcher."):
             bad.append(f"from {node.module} import ...")
         elif isinstance(node, ast.Import):
             bad += [f"import {a.name}" for a in node.names if a.name.startswith("matcher.")]
@@ -78,8 +68,7 @@ def test_only_the_public_api(path: Path) -> None:
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "matcher":
                 used.add(node.attr)
     assert not bad, f"{path.name} imports matcher's internals: {bad}; use names from matcher.__all__"
-    pending = {"city_coordinates", "setup_matplotlib"}  # asked for; imported with a fallback until exported
-    unknown = used - set(matcher.__all__) - {"__version__"} - pending
+    unknown = used - set(matcher.__all__) - {"__version__"}
     assert not unknown, f"{path.name} uses {sorted(unknown)}, not in matcher.__all__"
 
 
