@@ -9,7 +9,6 @@ import pytest
 
 from matcher.credit_code import check_character
 
-BENCH_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
 @pytest.fixture(autouse=True)
