@@ -32,8 +32,8 @@ def trips_command(obj: dict[str, Any], park_names: tuple[str, ...], parks: str |
     out and why.
 
     Leads come from each park's latest stored run (`matcher rank`), else from a fresh ranking, which is
-    stored. A lead's value is its combined score. Travel: road under 300 km, high-speed rail under 1000 km,
-    flights beyond; a day holds 10 h of travel and visits (see the README, "Outreach trips").
+    stored. A lead's value is its combined score. Each leg takes the fastest of road, high-speed rail and
+    (from 500 km) air; a day holds 10 h of travel and visits (see the README, "Outreach trips").
 
     \b
     Examples:

@@ -38,7 +38,7 @@ def check_out_path(path: str | Path, suffixes: tuple[str, ...] = _SUFFIXES) -> P
     return p
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
@@ -55,7 +55,9 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
 
 
 def _leg_text(leg: dict[str, Any]) -> str:
-    return f"{leg['from']} → {leg['to']}  {leg['km']:,.0f} 公里  {_MODE.get(leg['mode'], leg['mode'])} 约 {leg['hours']:.1f} 小时"
+    what = {"hop": "（当天换城）", "return": "（返程）"}.get(leg.get("kind", ""), "")
+    return (f"{leg['from']} → {leg['to']}  {leg['km']:,.0f} 公里  {_MODE.get(leg['mode'], leg['mode'])} 约 "
+            f"{leg['hours']:.1f} 小时{what}")
 
 
 def _summary_lines(plan: TripPlan) -> list[str]:
@@ -89,13 +91,14 @@ def format_trip(plan: TripPlan, *, reasons: int = 5) -> str:
         h = d["hours"]
         lines.append(f"\n第{d['day']}天  {' → '.join(d['cities'])}   价值 {d['value']:.3f}   交通 {h['travel']:.1f} h + "
                      f"拜访 {h['visits']:.1f} h = {h['total']:.1f} h")
-        lines += [f"  [交通] {_leg_text(x)}" for x in d["travel"]]
+        lines += [f"  [交通] {_leg_text(x)}" for x in d["travel"] if x.get("kind") != "return"]
         for v in d["visits"]:
             contact = "  ".join(str(v[k]) for k in ("legal_rep", "phone") if v.get(k))
             lines.append(f"  {v['order']}. {v['name']}（{v['city']}）  {v['score']:.3f}  → {v['park'] or ''}  {contact}")
             lines.append(f"     {v['reason'] or ''}" + (f"；{v['pitch']}" if v.get("pitch") and v.get("other_parks") else ""))
         if not d["visits"]:
             lines.append("  （交通日，无拜访）")
+        lines += [f"  [交通] {_leg_text(x)}" for x in d["travel"] if x.get("kind") == "return"]
     lines += ["", *_summary_lines(plan), _left_counts(plan)]
     lines += [f"  - {c['reason']}" for c in plan.left_out_cities[:reasons]]
     lines += [f"注：{n}" for n in plan.notes]
@@ -129,11 +132,13 @@ def trip_markdown(plan: TripPlan) -> str:
         h = d["hours"]
         out += [f"## 第{d['day']}天：{' → '.join(d['cities'])}", "",
                 f"价值 {d['value']:.3f}；时间 交通 {h['travel']:.1f} 小时 + 拜访 {h['visits']:.1f} 小时 = {h['total']:.1f} 小时", ""]
-        out += [f"- 交通：{_leg_text(x)}" for x in d["travel"]] + ([""] if d["travel"] else [])
+        before = [x for x in d["travel"] if x.get("kind") != "return"]
+        out += [f"- 交通：{_leg_text(x)}" for x in before] + ([""] if before else [])
         if d["visits"]:
             out += _md_table([z for _, z in _VISIT_COLS], [[v.get(c) for c in cols] for v in d["visits"]]) + [""]
         else:
             out += ["（交通日，无拜访）", ""]
+        out += [f"- 交通：{_leg_text(x)}\n" for x in d["travel"] if x.get("kind") == "return"]
     if plan.left_out_cities:
         out += ["## 未排入行程的城市及原因", ""]
         out += _md_table(["城市", "线索数", "价值合计", "最高分", "原因"],
@@ -151,9 +156,10 @@ def trip_markdown(plan: TripPlan) -> str:
         out.append("")
     m = plan.params["model"]
     out += ["## 出行模型", "",
-            f"- 距离：城市中心间直线距离；{m['rail_from_km']:.0f} 公里以内公路（{m['road_kmh']:.0f} 公里/小时，路程按直线 "
-            f"{m['road_detour']} 倍），{m['flight_from_km']:.0f} 公里以内高铁（{m['rail_kmh']:.0f} 公里/小时 + "
-            f"{m['rail_overhead_h']} 小时），更远乘飞机（{m['flight_kmh']:.0f} 公里/小时 + {m['flight_overhead_h']} 小时）",
+            f"- 距离：城市中心间直线距离；每段取最快的方式：公路（{m['road_kmh']:.0f} 公里/小时，路程按直线 "
+            f"{m['road_detour']} 倍，{m['road_max_km']:.0f} 公里以内）、高铁（{m['rail_kmh']:.0f} 公里/小时 + "
+            f"{m['rail_overhead_h']} 小时进出站）、航班（{m['flight_min_km']:.0f} 公里起，{m['flight_kmh']:.0f} 公里/小时 + "
+            f"{m['flight_overhead_h']} 小时）",
             f"- 每天 {m['day_hours']} 小时（交通 + 拜访），每次拜访 {m['visit_hours']} 小时；同一天两城须相距不超过 "
             f"{m['pair_max_hours']} 小时；返程计入最后一天",
             f"- 路线：{plan.params['route_method']}", *[f"- 注：{n}" for n in plan.notes], ""]
@@ -188,8 +194,9 @@ def _write_xlsx(plan: TripPlan, path: Path) -> None:
     _sheet(wb, "行程", ["天", "当天城市", *[z for _, z in _VISIT_COLS]],
            [[d["day"], " → ".join(d["cities"]), *[v.get(c) for c in cols]] for d in plan.days for v in d["visits"]],
            wrap=("推荐理由", "为何推介此园区"))
-    _sheet(wb, "交通", ["天", "出发", "到达", "直线公里", "小时", "方式"],
-           [[d["day"], x["from"], x["to"], x["km"], x["hours"], _MODE.get(x["mode"], x["mode"])]
+    kinds = {"arrive": "前往", "hop": "当天换城", "return": "返程"}
+    _sheet(wb, "交通", ["天", "出发", "到达", "直线公里", "小时", "方式", "类别"],
+           [[d["day"], x["from"], x["to"], x["km"], x["hours"], _MODE.get(x["mode"], x["mode"]), kinds.get(x.get("kind"), "")]
             for d in plan.days for x in d["travel"]])
     _sheet(wb, "每日", ["天", "城市", "拜访家数", "价值", "交通小时", "拜访小时", "合计小时"],
            [[d["day"], " → ".join(d["cities"]), len(d["visits"]), d["value"], d["hours"]["travel"], d["hours"]["visits"],
@@ -241,6 +248,11 @@ def _place_labels(fig: Any, ax: Any, items: list[tuple[float, float, float, str,
     for x, y, r in points:
         cx, cy = ax.transData.transform((x, y))
         placed.append(Bbox([[cx - r * px, cy - r * px], [cx + r * px, cy + r * px]]))
+    marks = list(placed)
+
+    def crosses(x0: float, y0: float, x1: float, y1: float) -> bool:  # a leader line through another marker
+        steps = [(x0 + (x1 - x0) * f / 10, y0 + (y1 - y0) * f / 10) for f in range(2, 10)]
+        return any(b.contains(qx, qy) for b in marks for qx, qy in steps if not b.contains(x0, y0))
     sides = [(1, 0, "left", "center"), (0.7, 0.7, "left", "bottom"), (0.7, -0.7, "left", "top"),
              (-1, 0, "right", "center"), (-0.7, 0.7, "right", "bottom"), (-0.7, -0.7, "right", "top"),
              (0, 1, "center", "bottom"), (0, -1, "center", "top")]
@@ -255,7 +267,9 @@ def _place_labels(fig: Any, ax: Any, items: list[tuple[float, float, float, str,
                 ann.update_positions(renderer)
                 box = Text.get_window_extent(ann, renderer).expanded(1.04, 1.15)
                 inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-                if inside and not any(box.overlaps(b) for b in placed):
+                cx, cy = ax.transData.transform((x, y))
+                tx, ty = cx + ux * (r0 + gap) * px, cy + uy * (r0 + gap) * px
+                if inside and not any(box.overlaps(b) for b in placed) and not (ring and crosses(cx, cy, tx, ty)):
                     placed.append(box)
                     done = True
                     break
@@ -279,7 +293,7 @@ def draw_trip_map(plan: TripPlan, path: str | Path, *, label_left_out: int = 15)
 
     p = check_out_path(path, (".png",))
     font = cjk_font()
-    rc: dict[str, Any] = {"axes.unicode_minus": False}
+    rc: Any = {"axes.unicode_minus": False}  # an rcParams dict (matplotlib types its keys as literals)
     if font:
         rc.update({"font.family": "sans-serif", "font.sans-serif": [font, *matplotlib.rcParams["font.sans-serif"]]})
     home = plan.home["city"]

@@ -4,26 +4,30 @@
 value is the sum over the firms it visits, reported per travel day beside a naive baseline.
 
 **Travel model** (:class:`TravelModel`): great-circle km between city centres (cpca's table through
-:func:`matcher.normalize.city_coordinates`); under 300 km by road (80 km/h over 1.25x the straight line),
-under 1000 km by high-speed rail (250 km/h effective + 0.5 h), beyond by air (700 km/h + 3 h of airport
-transfers and check-in). A day holds 10 h of travel and visits; a visit takes 1.5 h with its local
-transfer; at most ``visits_per_day`` visits. A day spends its visits in one city, or in two when the hop
-between them takes <= 2 h. Day 1 starts at home; the journey home is charged to the last day.
+:func:`matcher.normalize.city_coordinates`); each leg takes the fastest of road (80 km/h over 1.25x the
+straight line, up to 300 km), high-speed rail (250 km/h effective + 1 h to and from the stations) and,
+from 500 km, a flight (700 km/h + 3 h of airport transfers and check-in): road below ~86 km, rail to
+~780 km, air beyond, and the time never drops as the distance grows. A day holds 10 h of travel and
+visits; a visit takes 1.5 h with its local transfer; at most ``visits_per_day`` visits. A day spends its
+visits in one city, or in two when the hop between them takes <= 2 h. Day 1 starts at home; the journey
+home is charged to the last day.
 
 **Planning.** Leads are grouped by city (below ``min_score`` or with no known city: set apart, listed).
 For a set of cities the round trip from home is ordered by nearest neighbour + 2-opt on travel hours
-(2-opt is usually within a few % of optimal; the final route is also solved exactly, Held-Karp, when it
-has <= 9 cities, and the better is kept). A dynamic programme along the route splits it into days (a city
-for k days, or two close cities sharing a day, the second possibly for more days), filling each day with
-the best leads its hours allow, to maximise the value within ``days``. The cities are chosen by greedy
-addition, then local search (drop / swap / add) on that value (ties: less travel). Every city left out is
-tested by forcing it in, and the report says how much value the best plan with it loses.
+(2-opt is usually within a few % of the optimal tour; the final route is also solved exactly, Held-Karp,
+when it has <= 9 cities, and the better schedule is kept). A dynamic programme along the route splits it
+into days (a city for k days, or two close cities sharing a day, the second possibly for more days),
+filling each day with the best leads its hours allow: the most value within ``days``. The cities are
+chosen by greedy addition, then local search (drop / add / swap a city, put two close cities in place of
+one day's) and an iterated local search (``RESTARTS`` seeded kicks: one day's cities out, two others in);
+on the sample data 100 kicks found no better plan than 20 for any default park, nor for all at once.
+Every city left out is tested by forcing it in: the plan says how much value the best plan with it loses.
 
 **Baseline.** The same leads in rank order, city by city as they come (each city once, its leads in rank
 order for as many days as they take), under the same model and limits.
 
 **Several parks.** A firm is pitched for the park where it scores highest, never for two
-(:func:`assign_parks`); scores of different parks are on the same 0..1 scale.
+(:func:`assign_parks`); the parks' scores are on one scale (relevance 0..1 times small structured bonuses).
 """
 
 from __future__ import annotations
@@ -55,12 +59,12 @@ class TravelModel:
 
     road_kmh: float = 80.0
     road_detour: float = 1.25  # road km per straight-line km
-    rail_from_km: float = 300.0
-    rail_kmh: float = 250.0
-    rail_overhead_h: float = 0.5
-    flight_from_km: float = 1000.0
+    road_max_km: float = 300.0  # officers do not drive farther in a day
+    rail_kmh: float = 250.0  # high-speed rail, effective over the straight line
+    rail_overhead_h: float = 1.0  # to and from the stations, boarding
     flight_kmh: float = 700.0
-    flight_overhead_h: float = 3.0
+    flight_overhead_h: float = 3.0  # airport transfers, check-in, boarding
+    flight_min_km: float = 500.0  # no shorter flights
     day_hours: float = 10.0
     visit_hours: float = 1.5
     pair_max_hours: float = 2.0
@@ -75,14 +79,18 @@ class TravelModel:
             raise InputError(f"TravelModel.visit_hours {self.visit_hours} is longer than day_hours {self.day_hours}")
 
     def leg(self, km: float) -> tuple[float, str]:
-        """(hours, mode) for a journey of ``km`` straight-line kilometres; hours rounded to 0.01."""
+        """(hours, mode) of the fastest way over ``km`` straight-line kilometres; hours rounded to 0.01.
+        Road up to ``road_max_km``, rail at any distance, flights from ``flight_min_km``: the time grows
+        with the distance, with no jump where the mode changes."""
         if km < 1:
             return 0.0, "local"
-        if km < self.rail_from_km:
-            return round(km * self.road_detour / self.road_kmh, 2), "road"
-        if km < self.flight_from_km:
-            return round(self.rail_overhead_h + km / self.rail_kmh, 2), "rail"
-        return round(self.flight_overhead_h + km / self.flight_kmh, 2), "flight"
+        ways = [(self.rail_overhead_h + km / self.rail_kmh, "rail")]
+        if km <= self.road_max_km:
+            ways.append((km * self.road_detour / self.road_kmh, "road"))
+        if km >= self.flight_min_km:
+            ways.append((self.flight_overhead_h + km / self.flight_kmh, "flight"))
+        hours, mode = min(ways)
+        return round(hours, 2), mode
 
     def capacity(self, travel_hours: float, visits_per_day: int) -> int | None:
         """Visits that fit in a day with ``travel_hours`` of travel; None when the travel alone overruns it."""
@@ -127,7 +135,7 @@ def resolve_city(name: str) -> tuple[str, float, float]:
     if city:
         xy, label = city_coordinates(prov, city), city
     else:
-        xy = city_coordinates(prov, text) or city_coordinates(None, text) if text else None
+        xy = (city_coordinates(prov, text) or city_coordinates(None, text)) if text else None
         label = text if text.endswith("市") else text + "市"
     if xy is None:
         raise NotFoundError(f"home city {name!r} is not a city known to cpca's table: give a prefecture-level city, "
@@ -136,7 +144,7 @@ def resolve_city(name: str) -> tuple[str, float, float]:
 
 
 def _firm_key(row: dict[str, Any]) -> tuple[str, Any]:
-    for col in ("enterprise_id", "credit_code"):
+    for col in ("credit_code", "enterprise_id"):
         if not is_missing(row.get(col)):
             return col, row[col]
     return "name", row.get("name")
@@ -144,8 +152,8 @@ def _firm_key(row: dict[str, Any]) -> tuple[str, Any]:
 
 def assign_parks(leads: pd.DataFrame) -> pd.DataFrame:
     """One row per firm, best score first: the park where the firm scores highest (ties: the first listed),
-    ``pitch`` saying why, ``other_parks`` its other fits. Firms are the same when they share enterprise_id,
-    else credit_code, else name."""
+    ``pitch`` saying why, ``other_parks`` its other fits. Firms are the same when they share credit_code,
+    else enterprise_id, else name."""
     df = leads.reset_index(drop=True)
     df = df.assign(park=df.get("park", None))
     best: dict[tuple[str, Any], dict[str, Any]] = {}
@@ -309,7 +317,7 @@ class _Search:
         f[0][0] = (0.0, None)
         for i in range(n):
             prev = route[i - 1] if i else 0
-            opts = [((route[i],), i + 1)]
+            opts: list[tuple[tuple[int, ...], int]] = [((route[i],), i + 1)]
             if i + 1 < n and self.h[route[i]][route[i + 1]] <= self.m.pair_max_hours + _EPS:
                 opts.append(((route[i], route[i + 1]), i + 2))
             for cs, nxt in opts:
@@ -407,7 +415,8 @@ class _Search:
         """Rank order, city by city as they come: each city once, its leads best first, as many days as they
         take; a city that leaves no visit (or no way home on the last day) is passed over."""
         order = sorted(range(1, len(self.n)), key=lambda c: -self.cities[c - 1].leads[0]["score"])
-        taken, log, pos = [0] * len(self.n), [], 0
+        taken, pos = [0] * len(self.n), 0
+        log: list[tuple[float, int, int]] = []  # (travel hours, city, visits) per day
         for c in order:
             first = True
             while taken[c] < self.n[c] and len(log) < self.D:
@@ -416,7 +425,7 @@ class _Search:
                 if not cap:
                     break
                 k = min(cap, self.n[c] - taken[c])
-                log.append([t, c, k])
+                log.append((t, c, k))
                 taken[c], first, pos = taken[c] + k, False, c
         while log:  # the journey home is charged to the last day, as in the plan
             t, c, k = log[-1]
@@ -437,29 +446,30 @@ class _Search:
                 "method": "leads in rank order, city by city as they come; same travel model and limits"}
 
 
-def _leg(s: _Search, a: int, b: int) -> dict[str, Any]:
+def _leg(s: _Search, a: int, b: int, kind: str = "arrive") -> dict[str, Any]:
+    """A travel leg; ``kind``: arrive (before the day's visits), hop (between its two cities), return (home,
+    after the last visits)."""
     name = [s.home[0]] + [c.label for c in s.cities]
-    return {"from": name[a], "to": name[b], "km": round(s.km[a][b], 1), "hours": s.h[a][b], "mode": s.mode[a][b]}
+    return {"from": name[a], "to": name[b], "km": round(s.km[a][b], 1), "hours": s.h[a][b], "mode": s.mode[a][b],
+            "kind": kind}
 
 
 def _days(s: _Search, best: _Eval) -> tuple[list[dict[str, Any]], list[int]]:
     """The days of a schedule, visits best first per city; returns the days and how many leads each city used."""
     used = [0] * len(s.n)
     out: list[dict[str, Any]] = []
-    for per, prev, cs, j, last in best.blocks:
+    for per, prev, cs, _, last in best.blocks:
         for t, alloc in enumerate(per):
             travel = [_leg(s, prev, cs[0])] if t == 0 and s.km[prev][cs[0]] >= 1 else []
             visits: list[dict[str, Any]] = []
             for c, k in alloc:
                 if visits and c != alloc[0][0]:
-                    travel.append(_leg(s, cs[0], cs[1]))
+                    travel.append(_leg(s, cs[0], cs[1], "hop"))
                 city = s.cities[c - 1]
                 visits += [{**r, "city": city.label} for r in city.leads[used[c]:used[c] + k]]
                 used[c] += k
-            if j and t == j - 1 and not any(c == cs[1] for c, _ in alloc):
-                travel.append(_leg(s, cs[0], cs[1]))
             if last and t == len(per) - 1 and s.km[cs[-1]][0] >= 1:
-                travel.append(_leg(s, cs[-1], 0))
+                travel.append(_leg(s, cs[-1], 0, "return"))
             stops = list(dict.fromkeys(v["city"] for v in visits)) or [travel[0]["to"] if travel else s.cities[cs[-1] - 1].label]
             th = round(sum(x["hours"] for x in travel), 2)
             vh = round(len(visits) * s.m.visit_hours, 2)
@@ -473,7 +483,7 @@ def _days(s: _Search, best: _Eval) -> tuple[list[dict[str, Any]], list[int]]:
 def _why_city(s: _Search, c: int, chosen: frozenset[int], best: _Eval, cand: set[int]) -> dict[str, Any]:
     city = s.cities[c - 1]
     total, top = city.prefix[-1], city.leads[0]["score"]
-    near = min(chosen or {0}, key=lambda x: s.km[x][c])
+    near = min(chosen | {0}, key=lambda x: s.km[x][c])
     leg = _leg(s, near, c)
     info = {"city": city.label, "leads": len(city.leads), "value": round(total, 4), "top": round(top, 4),
             "km_from_home": round(s.km[0][c], 1), "nearest": leg["from"], "nearest_km": leg["km"],
@@ -487,12 +497,13 @@ def _why_city(s: _Search, c: int, chosen: frozenset[int], best: _Eval, cand: set
     forced = max((s.evaluate(t) for t in tries), key=_key)
     if forced is None:
         return {**info, "why": "city_not_chosen", "reason": f"{head}，{where}；{s.D}天内排不进行程"}
-    info.update(forced_value=round(forced.value, 4), loss=round(best.value - forced.value, 4))
-    return {**info, "why": "city_not_chosen",
-            "reason": f"{head}，{where}；排进它的最好行程总价值{forced.value:.3f}，比本计划少{best.value - forced.value:.3f}"}
+    loss = best.value - forced.value
+    info.update(forced_value=round(forced.value, 4), loss=round(loss, 4))
+    tail = (f"比本计划少{loss:.3f}" if loss >= 0.0005 else f"与本计划相同，但交通多{forced.travel - best.travel:.1f}小时")
+    return {**info, "why": "city_not_chosen", "reason": f"{head}，{where}；排进它的最好行程总价值{forced.value:.3f}，{tail}"}
 
 
-def search(cities: list[_City], home: tuple[str, float, float], *, days: int, visits_per_day: int,
+def _search(cities: list[_City], home: tuple[str, float, float], *, days: int, visits_per_day: int,
            model: TravelModel) -> TripPlan:
     """Choose cities and days (greedy + local search over the schedule's value), build the plan."""
     s = _Search(cities, home, days, visits_per_day, model)
@@ -501,7 +512,7 @@ def search(cities: list[_City], home: tuple[str, float, float], *, days: int, vi
     chosen: frozenset[int] = frozenset()
     while True:  # greedy: add the city that raises the value most
         nxt = max((chosen | {c} for c in cand if c not in chosen), key=lambda t: _key(s.evaluate(t)), default=None)
-        if nxt is None or s.evaluate(nxt) is None or s.evaluate(nxt).value <= s.evaluate(chosen).value + _EPS:
+        if nxt is None or _key(s.evaluate(nxt))[0] <= _key(s.evaluate(chosen))[0] + _EPS:
             break
         chosen = nxt
     base = s.baseline()
@@ -528,7 +539,8 @@ def search(cities: list[_City], home: tuple[str, float, float], *, days: int, vi
         city = s.cities[c - 1]
         if c in chosen:
             rest = city.leads[used[c]:]
-            why = f"{city.label}安排了{used[c]}/{len(city.leads)}家，按得分先访高分企业；多访要多用一天，总价值不升反降"
+            why = (f"{city.label}安排了{used[c]}/{len(city.leads)}家（按得分取前{used[c]}家）；"
+                   "余下的得分较低，这些时间用在别的城市价值更高")
             left_out += [{**r, "city": city.label, "why": "city_full", "reason_left_out": why} for r in rest]
         else:
             info = _why_city(s, c, chosen, best, set(cand))
@@ -542,7 +554,7 @@ def search(cities: list[_City], home: tuple[str, float, float], *, days: int, vi
               "visit_hours": round(visits * model.visit_hours, 2)}
     vpd = totals["value"] / totals["days"] if totals["days"] else 0.0
     totals["vs_baseline"] = round(vpd / base["value_per_day"], 3) if base["value_per_day"] else None
-    day_of = {}
+    day_of: dict[str, list[int]] = {}
     for d in plan_days:
         for name in d["cities"]:
             day_of.setdefault(name, []).append(d["day"])
@@ -560,6 +572,13 @@ def search(cities: list[_City], home: tuple[str, float, float], *, days: int, vi
                     notes=notes)
 
 
+def _check_limits(days: Any, visits_per_day: Any) -> None:
+    if not isinstance(days, int) or days < 1:
+        raise InputError(f"days = {days!r}: a trip needs at least 1 day (e.g. --days 5)")
+    if not isinstance(visits_per_day, int) or visits_per_day < 1:
+        raise InputError(f"visits_per_day = {visits_per_day!r}: give at least 1 (e.g. --visits-per-day 4)")
+
+
 def plan_trip(leads: pd.DataFrame, *, home: str = "四平", days: int = 5, visits_per_day: int = 4,
               min_score: float | None = None, model: TravelModel | None = None) -> TripPlan:
     """Plan an outreach trip of at most ``days`` days from ``home`` over ``leads``.
@@ -570,15 +589,15 @@ def plan_trip(leads: pd.DataFrame, *, home: str = "四平", days: int = 5, visit
     is pitched for its best park only. Raises InputError on unusable input (no leads, days < 1 ...).
     """
     model = model or TravelModel()
-    if not isinstance(days, int) or days < 1:
-        raise InputError(f"days = {days!r}: a trip needs at least 1 day (e.g. --days 5)")
-    if not isinstance(visits_per_day, int) or visits_per_day < 1:
-        raise InputError(f"visits_per_day = {visits_per_day!r}: give at least 1 (e.g. --visits-per-day 4)")
+    _check_limits(days, visits_per_day)
     missing = [c for c in ("name", "score") if c not in leads.columns]
     if missing:
         raise InputError(f"the leads have no column {', '.join(missing)}: pass the DataFrame of rank_leads/run_leads")
     if leads.empty:
         raise InputError("there are no leads to plan a trip for: rank a park first (`matcher rank --park NAME`)")
+    if leads["score"].isna().any():
+        raise InputError(f"{int(leads['score'].isna().sum())} lead(s) have no score, e.g. "
+                         f"{leads.loc[leads['score'].isna(), 'name'].iloc[0]!r}: pass scored leads (rank_leads)")
     if "city" not in leads.columns and "address" not in leads.columns:
         raise InputError("the leads have neither a city nor an address column: nothing to place them on a map")
     home_label, hlon, hlat = resolve_city(home)
@@ -601,11 +620,11 @@ def plan_trip(leads: pd.DataFrame, *, home: str = "四平", days: int = 5, visit
         raise InputError(f"none of the {len(df)} leads can be placed on the trip "
                          f"({len(below)} below --min-score, {len(unlocated)} with no known city): "
                          "lower --min-score or fill the city / address columns")
-    labels = [c.label for c in cities.values()]
-    for (p, _), c in cities.items():  # the same city name in two provinces: add the province
-        if labels.count(c.label) > 1:
-            c.label = f"{p or ''}{c.label}"
-    plan = search(list(cities.values()), (home_label, hlon, hlat), days=days, visits_per_day=visits_per_day,
+    labels = [city.label for city in cities.values()]
+    for (p, _), city in cities.items():  # the same city name in two provinces: add the province
+        if labels.count(city.label) > 1:
+            city.label = f"{p or ''}{city.label}"
+    plan = _search(list(cities.values()), (home_label, hlon, hlat), days=days, visits_per_day=visits_per_day,
                   model=model)
     if not plan.days:
         raise InputError(f"no city with leads can be reached, visited and left within {days} day(s) of "
@@ -644,6 +663,8 @@ def plan_for_parks(store: Any, parks: list[str] | str, *, config: Any = None, fr
     A park with no leads is an error when it is the only one, else skipped with a note."""
     from .parks import ensure_default_parks, find_park, list_parks
 
+    _check_limits(kwargs.get("days", 5), kwargs.get("visits_per_day", 4))  # fail before any ranking
+    resolve_city(kwargs.get("home", "四平"))
     ensure_default_parks(store)
     names = [parks] if isinstance(parks, str) else list(parks)
     if not names:
