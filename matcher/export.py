@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["escape_formula", "lead_records", "write_table"]
+__all__ = ["atomic_write", "escape_formula", "lead_records", "write_leads", "write_table"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -76,8 +76,9 @@ def _people_frame(frame: pd.DataFrame, columns: list[str] | None) -> pd.DataFram
     return view.rename(columns={c: HEADERS.get(c, c) for c in view.columns})
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, so a failure leaves no partial file."""
+def atomic_write(path: Path, write: Any) -> Path:
+    """Write ``path`` through ``write(tmp_path)`` on a temporary file in the same folder, then rename it
+    into place, so a failure leaves no partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
@@ -90,6 +91,7 @@ def _atomic_write(path: Path, write: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
 
 def _write_xlsx(view: pd.DataFrame, path: Path, sheet: str) -> None:
@@ -140,13 +142,13 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "leads", 
     if suffix == ".json":
         records = json_records if json_records is not None else lead_records(frame)
         text = json.dumps(records, ensure_ascii=False, indent=1, default=str)
-        _atomic_write(p, lambda t: t.write_text(text + "\n", encoding="utf-8"))
+        atomic_write(p, lambda t: t.write_text(text + "\n", encoding="utf-8"))
     elif suffix == ".csv":
         view = _people_frame(frame, columns)
-        _atomic_write(p, lambda t: view.to_csv(t, index=False, encoding="utf-8-sig"))
+        atomic_write(p, lambda t: view.to_csv(t, index=False, encoding="utf-8-sig"))
     elif suffix in (".xlsx", ".xlsm"):
         view = _people_frame(frame, columns)
-        _atomic_write(p, lambda t: _write_xlsx(view, t, sheet))
+        atomic_write(p, lambda t: _write_xlsx(view, t, sheet))
     else:
         raise InputError(f"--out {p}: unknown file type {suffix!r}; use .xlsx, .csv or .json")
     return p
@@ -173,6 +175,6 @@ def write_leads(frames: list[tuple[str, pd.DataFrame]], path: str | Path) -> lis
                         width = max(_display_width(str(c.value or "")) for c in list(col)[:200]) + 2
                         ws.column_dimensions[col[0].column_letter].width = min(max(width, 6), 60)
 
-        _atomic_write(p, write)
+        atomic_write(p, write)
         return [p]
     return [write_table(f, p.with_name(f"{p.stem}_{name}{p.suffix}")) for name, f in frames]

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .export import escape_formula
+from .export import atomic_write, escape_formula
 from .trips import TripPlan
 
 __all__ = ["check_out_path", "draw_trip_map", "format_trip", "trip_markdown", "write_trip"]
@@ -39,19 +37,7 @@ def check_out_path(path: str | Path, suffixes: tuple[str, ...] = _SUFFIXES) -> P
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, write)
 
 
 def _leg_text(leg: dict[str, Any]) -> str:
