@@ -97,6 +97,8 @@ def _gb_rows() -> list[dict[str, str]]:
 
 
 _NAME_SPLIT = re.compile(r"[、,，和及与]")
+_DEPENDENT_PARTS = frozenset({"零配件", "零部件", "配件", "附件", "部件", "制品", "用品", "器材", "设备", "装置", "元件",
+                              "相关产品", "相关服务", "辅助服务"})
 _NAME_SUFFIX = re.compile(r"(?:制造业|制造|加工业|加工|服务业|服务|业|生产和供应业|生产和供应|生产供应)$")
 
 
@@ -107,8 +109,11 @@ def _gb_name_terms(name: str) -> set[str]:
     stem = _NAME_SUFFIX.sub("", name)
     if len(stem) >= 3:
         terms.add(stem)
-    for part in _NAME_SPLIT.split(stem):
+    for i, part in enumerate(_NAME_SPLIT.split(stem)):
         part = _NAME_SUFFIX.sub("", part.strip())
+        # a later part that only names pieces of the first one (…及零配件, …及其制品) is no industry by itself
+        if i and part in _DEPENDENT_PARTS:
+            continue
         if len(part) >= 3 and not part.startswith("其"):
             terms.add(part)
     return {t for t in terms if len(t) >= 2 and not t.startswith("其")}
