@@ -283,9 +283,9 @@ def industry_field_codes(value: str | None) -> dict[str, float]:
         for code in _digits_index().get(m.group(2), []):
             if letter is None or code[0] == letter:
                 return {code: 1.0}
-    code = _name_index().get(text.lower())
-    if code:
-        return {code: 1.0}
+    named = _name_index().get(text.lower())
+    if named:
+        return {named: 1.0}
     # several levels in one cell, or a name variant: read it like text, keep the most specific codes
     ev = _read(text.lower(), kinds=("gb", "kw", "concept"))
     return {c: w for c, w in ev.weights.items() if w >= 0.5}

@@ -8,7 +8,7 @@ a store at a revision this release does not know (made by a newer release) is re
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -30,7 +30,7 @@ def current_revision(store: Store) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
-def _alembic_config(store: Store):  # type: ignore[no-untyped-def]
+def _alembic_config(store: Store) -> Any:
     from alembic.config import Config
 
     cfg = Config()

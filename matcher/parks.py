@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from .errors import InputError, NotFoundError
 from .regions import province_short
@@ -154,10 +154,10 @@ def import_parks(store: Store, parks: Iterable[dict[str, Any]], *, source: str |
             values["source"] = source
             values["updated_at"] = datetime.now()
             if park["name"] in existing:
-                conn.execute(Park.__table__.update().where(Park.id == existing[park["name"]]).values(**values))
+                conn.execute(update(Park).where(Park.id == existing[park["name"]]).values(**values))
                 updated += 1
             else:
-                conn.execute(Park.__table__.insert().values(**values))
+                conn.execute(insert(Park).values(**values))
                 inserted += 1
     return inserted, updated
 

@@ -28,8 +28,10 @@ from sqlalchemy import (
     Text,
     create_engine,
     func,
+    insert,
     inspect,
     select,
+    update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -207,9 +209,9 @@ class Store:
         current = int(row) if row is not None else 0
         new = current + n
         if row is None:
-            conn.execute(Meta.__table__.insert().values(key="revision", value=str(new)))
+            conn.execute(insert(Meta).values(key="revision", value=str(new)))
         else:
-            conn.execute(Meta.__table__.update().where(Meta.key == "revision").values(value=str(new)))
+            conn.execute(update(Meta).where(Meta.key == "revision").values(value=str(new)))
         return current + 1
 
     def count(self, model: type[Base]) -> int:

@@ -4,10 +4,10 @@ text mode) so noise cannot fail it, yet above what the engine reaches with the i
 
 from __future__ import annotations
 
-import pytest
-
 import os
 from pathlib import Path
+
+import pytest
 
 from matcher.evaluate import evaluate_bench
 

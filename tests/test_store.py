@@ -51,3 +51,32 @@ def test_db_url_from_environment(monkeypatch, tmp_path) -> None:
 def test_missing_database_without_create(tmp_path) -> None:
     with pytest.raises(StoreError, match="no database"):
         open_store(f"sqlite:///{tmp_path / 'none.db'}", create=False)
+
+
+def test_migrations_match_the_models(tmp_path) -> None:
+    """A model change without its migration would strand existing databases: the migrated schema must
+    equal what the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from matcher.store import Base
+
+    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations differ (write a migration in matcher/migrations/versions): {diff}"
+
+
+def test_downgrade_and_upgrade_round_trip(tmp_path) -> None:
+    from alembic import command
+
+    from matcher.migrate import _alembic_config, upgrade
+
+    store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    cfg = _alembic_config(store)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert current_revision(store) is None
+    upgrade(store)
+    assert current_revision(store) == SCHEMA_REVISION
