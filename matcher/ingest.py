@@ -4,44 +4,33 @@ de-duplicate, upsert -- one transaction per file.
 * A bad row makes the whole file change nothing: :class:`IngestError` names the file, the first bad row
   (row number as the user sees it, column, value, reason) and how many others are bad. With
   ``skip_invalid`` the good rows are written and the bad ones saved to ``<stem>.rejects.csv``.
-* Firms are matched by 统一社会信用代码, else by normalised name + province, within the file and against
-  the store. Re-ingesting a file changes nothing; a newer export updates what changed; an empty cell never
+* Firms are matched by 统一社会信用代码, else by external id (a stock code or an export's id column), else
+  by normalised name + province, within the file and against the store: two rows with different codes or
+  different external ids are two firms, whatever their names. Re-ingesting a file changes nothing; a newer export updates what changed; an empty cell never
   wipes a known value.
-* Inserted and changed firms get their analysis cache (tokens, industry codes) and one store revision.
+* Inserted and changed firms get their analysis cache (tokens, industry codes) and one store revision;
+  a large file is analysed by worker processes (:class:`matcher.analyze.ChunkPool`), chunk by chunk.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import json
-import re
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .columns import HEADER_SEARCH_ROWS, ColumnMapping, find_header_row, map_columns, unique_headers
-from .credit_code import credit_code_problem, normalize_credit_code
+from . import readers
+from .columns import ColumnMapping, map_columns
 from .errors import InputError
-from .normalize import (
-    cell_text,
-    derive_regions,
-    is_missing,
-    normalize_name,
-    normalize_status,
-    parse_capital_ex,
-    parse_date,
-    parse_int,
-)
+from .readers import CHUNKSIZE, RowError, read_table  # re-exported: `from matcher.ingest import read_table`
 from .store import Enterprise, IngestLog, Store
 
 try:
@@ -49,30 +38,14 @@ try:
 except ImportError:  # pragma: no cover - the industry module is optional
     firm_industries = None  # type: ignore[assignment]
 
+if TYPE_CHECKING:
+    from .analyze import ChunkPool
+
 __all__ = ["IngestError", "IngestReport", "RowError", "analyze_rows", "ingest_dataframe", "ingest_files", "read_table"]
 
-CHUNKSIZE = 20_000
-_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
-_FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
-            ".ndjson": "jsonl"}
-_TEXT_FIELDS = ("external_id", "legal_rep", "address", "scope", "intro", "company_type", "website", "phone", "email")
-#: the mapped, normalised fields of a firm; their hash tells a real change from a re-export
-CONTENT = ("name", "name_norm", "credit_code", "external_id", "status", "legal_rep", "reg_capital", "reg_currency",
-           "paid_capital", "paid_currency", "founded", "province", "city", "district", "address", "industry", "scope",
-           "intro", "company_type", "insured", "website", "phone", "email", "extra")
 _T = cast(Table, Enterprise.__table__)
 _IN_BATCH = 500
-_NUMBER = re.compile(r"[-+]?[\d.,]+%?")
-
-
-@dataclass
-class RowError:
-    """One bad cell: ``row`` as the user sees it in the file (header is row 1), column header, value, reason."""
-
-    row: int
-    column: str
-    value: str | None
-    reason: str
+_ANALYSED = ("name", "scope", "intro", "industry")
 
 
 @dataclass
@@ -108,282 +81,17 @@ class _DryRun(Exception):
     pass
 
 
-# ---------------------------------------------------------------- reading
-
-def _file_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise InputError(f"{path}: old Excel format .xls is not supported; open it in Excel/WPS and save as .xlsx or CSV")
-    if suffix not in _FORMATS:
-        raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; use CSV, XLSX or JSON Lines (.jsonl)")
-    return _FORMATS[suffix]
-
-
-def _scan(path: Path) -> tuple[str, str, int]:
-    """(encoding, sha256, newline count) of a text file: strict decodes of a sample in the order UTF-8,
-    UTF-8 with BOM, GB18030, then of the whole stream. A sample that is non-ASCII UTF-8 commits to UTF-8
-    (a later bad byte is then a damaged file, not GB18030)."""
-    with path.open("rb") as f:
-        sample = f.read(65536)
-    if not sample.strip():
-        raise InputError(f"{path}: the file is empty; export the table again")
-    candidates = [e for e in _ENCODINGS if e != "utf-8"] if sample.startswith(codecs.BOM_UTF8) else list(_ENCODINGS)
-    bad_at = {e: _bad_byte(e, sample) for e in candidates}
-    fits = [e for e in candidates if bad_at[e] is None]
-    if fits and fits[0].startswith("utf-8") and not sample.isascii():
-        fits = fits[:1]
-    problem = f"as {candidates[0]}, byte {bad_at[candidates[0]]} is invalid"
-    for enc in fits:
-        h, lines, done = hashlib.sha256(), 0, 0
-        decoder = codecs.getincrementaldecoder(enc)("strict")
-        try:
-            with path.open("rb") as f:
-                while block := f.read(1 << 20):
-                    h.update(block)
-                    lines += block.count(b"\n")
-                    decoder.decode(block)
-                    done += len(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            problem = f"as {enc}, byte {done + max(exc.start - len(decoder.getstate()[0]), 0)} is invalid"
-            continue
-        return enc, h.hexdigest(), lines
-    raise InputError(f"{path}: cannot read it as UTF-8 or GB18030 text ({problem}); save it again as CSV UTF-8")
-
-
-def _bad_byte(enc: str, sample: bytes) -> int | None:
-    """Offset of the first byte of ``sample`` that ``enc`` cannot decode (None: all fine)."""
-    try:
-        codecs.getincrementaldecoder(enc)("strict").decode(sample, final=False)
-    except UnicodeDecodeError as exc:
-        return exc.start
-    return None
-
-
-def _chunked_frames(rows: Iterator[tuple[int, list[Any]]], path: Path, kind: str, chunksize: int,
-                    name_headers: set[str]) -> Iterator[pd.DataFrame]:
-    """Row-number-indexed frames of str/None from (row number, cells) with a header somewhere on top."""
-    head: list[tuple[int, list[Any]]] = []
-    for item in rows:
-        cells = [cell_text(c) for c in item[1]]
-        if any(c is not None for c in cells):
-            head.append((item[0], cells))
-        if len(head) >= HEADER_SEARCH_ROWS:
-            break
-    if not head:
-        raise InputError(f"{path}: the file is empty; export the table again")
-    at = find_header_row(head, name_headers)
-    if at is None:
-        if kind == "xlsx":
-            seen = ", ".join(c for c in head[0][1] if c)
-            raise InputError(f"{path}: cannot find the header row in the first {HEADER_SEARCH_ROWS} rows (no column "
-                             f"like 企业名称/公司名称); first row: {seen}; name the firm column with --map 列名=name")
-        at = 0
-    header_cells = head[at][1]
-    headers = unique_headers(header_cells, max(len(c) for _, c in head[at:]))
-
-    def frame(items: list[tuple[int, list[Any]]]) -> pd.DataFrame:
-        nonlocal headers
-        width = max([len(headers)] + [len(c) for _, c in items])
-        if width > len(headers):  # a row longer than the header: keep its cells under 列N
-            headers = unique_headers(header_cells, width)
-        data = [(c + [None] * width)[:width] for _, c in items]
-        return pd.DataFrame(data, columns=headers, index=[n for n, _ in items], dtype=object)
-
-    def body() -> Iterator[tuple[int, list[str | None]]]:
-        yield from head[at + 1:]
-        for n, raw in rows:
-            cells = [cell_text(c) for c in raw]
-            if any(c is not None for c in cells):
-                yield n, cells
-
-    buffer: list[tuple[int, list[Any]]] = []
-    yielded = False
-    for item in body():
-        buffer.append(item)
-        if len(buffer) >= chunksize:
-            yield frame(buffer)
-            yielded, buffer = True, []
-    if buffer or not yielded:
-        yield frame(buffer)
-
-
-def read_table(path: str | Path, *, sheet: str | None = None, chunksize: int | None = None,
-               name_headers: Iterable[str] = (), encoding: str | None = None) -> Iterator[pd.DataFrame]:
-    """Stream a CSV / XLSX / JSON Lines file as DataFrames of str/None, ``chunksize`` rows at a time.
-
-    The index of each frame is the row number the user sees (header row = its own row number, usually 1;
-    for JSON Lines the line number). Blank rows are skipped. For CSV and XLSX the header is the first row
-    among the first 20 that has a firm-name column (title rows above it are skipped); ``name_headers`` adds
-    header names that count as the name column (from ``--map X=name``).
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: file not found")
-    kind = _file_format(p)
-    chunksize = chunksize or CHUNKSIZE
-    names = set(name_headers)
-    if kind == "xlsx":
-        yield from _chunked_frames(_xlsx_rows(p, sheet), p, kind, chunksize, names)
-        return
-    if encoding is None:
-        encoding, _, _ = _scan(p)
-    if kind == "jsonl":
-        yield from _jsonl_frames(p, encoding, chunksize)
-        return
-    with p.open(encoding=encoding, newline="") as f:
-        first = f.readline()
-        f.seek(0)
-        delimiter = "\t" if p.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
-        reader = csv.reader(f, delimiter=delimiter)
-        try:
-            yield from _chunked_frames(((i, r) for i, r in enumerate(reader, 1)), p, kind, chunksize, names)
-        except csv.Error as exc:
-            raise InputError(f"{p}: not a readable CSV near row {reader.line_num}: {exc}") from None
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__}); save it again as .xlsx") from None
-    try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(wb.sheetnames):
-            ws = wb.worksheets[int(sheet) - 1]
-        else:
-            raise InputError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}")
-        ws.reset_dimensions()
-        for i, row in enumerate(ws.iter_rows(values_only=True), 1):
-            yield i, list(row)
-    finally:
-        wb.close()
-
-
-def _jsonl_frames(path: Path, encoding: str, chunksize: int) -> Iterator[pd.DataFrame]:
-    rows: list[dict[str, Any]] = []
-    index: list[int] = []
-    keys: dict[str, None] = {}
-    with path.open(encoding=encoding) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: line {n} is not JSON ({exc.msg}); each line must be one JSON object") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path}: line {n} is not a JSON object; each line must be one {{...}} record")
-            keys.update(dict.fromkeys(obj))
-            rows.append(obj)
-            index.append(n)
-            if len(rows) >= chunksize:
-                yield _dict_frame(rows, list(keys), index)
-                rows, index = [], []
-    if not keys:
-        raise InputError(f"{path}: the file is empty; export the table again")
-    if rows:
-        yield _dict_frame(rows, list(keys), index)
-
-
-def _dict_frame(rows: list[dict[str, Any]], keys: list[str], index: list[int]) -> pd.DataFrame:
-    return pd.DataFrame([[cell_text(r.get(k)) for k in keys] for r in rows], columns=keys, index=index, dtype=object)
-
-
-# ---------------------------------------------------------------- validation
-
-def _currency_cell(value: str | None) -> str | None:
-    return None if value is None else parse_capital_ex(f"1万{value}")[1]
-
-
-def _validate(df: pd.DataFrame, m: ColumnMapping) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """Mapped, normalised records of the good rows, and the errors of the bad ones."""
-    pos = {h: i for i, h in enumerate(df.columns)}
-    f = {k: pos[h] for k, h in m.fields.items() if h in pos}
-    heads = m.fields
-    industry = [(h, pos[h]) for h in m.industry_columns if h in pos]
-    extra_cols = [(h, pos[h]) for h in m.extra_columns if h in pos]
-    records: list[tuple[int, dict[str, Any]]] = []
-    regions: list[tuple[Any, Any, Any, Any]] = []
-    errors: list[RowError] = []
-    for row_no, values in zip(df.index, df.itertuples(index=False, name=None), strict=True):
-        def get(key: str, values: tuple[Any, ...] = values) -> Any:
-            i = f.get(key)
-            return None if i is None or is_missing(values[i]) else values[i]
-
-        bad: list[RowError] = []
-
-        def parse(key: str, fn: Any, row_no: int = int(row_no), bad: list[RowError] = bad) -> Any:
-            raw = get(key)
-            try:
-                return fn(raw)
-            except ValueError as exc:
-                bad.append(RowError(row_no, heads[key], raw, str(exc)))
-                return fn(None)
-
-        rec: dict[str, Any] = {k: get(k) for k in _TEXT_FIELDS}
-        name = get("name")
-        if name is None:
-            bad.append(RowError(int(row_no), heads["name"], values[f["name"]], "企业名称为空 (a firm name is required)"))
-        rec["name"] = name
-        rec["name_norm"] = normalize_name(name)
-        code = get("credit_code")
-        if code is not None:
-            code = normalize_credit_code(code)
-            problem = credit_code_problem(code)
-            if problem:
-                bad.append(RowError(int(row_no), heads["credit_code"], get("credit_code"), problem))
-        rec["credit_code"] = code
-        rec["reg_capital"], rec["reg_currency"], explicit = parse("reg_capital", parse_capital_ex)
-        if rec["reg_capital"] is not None and not explicit and get("reg_currency") is not None:
-            rec["reg_currency"] = parse("reg_currency", _currency_cell)
-        rec["paid_capital"], rec["paid_currency"], _ = parse("paid_capital", parse_capital_ex)
-        rec["founded"] = parse("founded", parse_date)
-        rec["insured"] = parse("insured", parse_int)
-        rec["status"] = normalize_status(get("status"))
-        found = [(h, values[i]) for h, i in industry if not is_missing(values[i])]
-        rec["industry"] = found[0][1] if found else None
-        extra = {h: values[i] for h, i in extra_cols if values[i] is not None}
-        extra.update(found[1:])
-        rec["extra"] = extra
-        if bad:
-            errors.extend(bad)
-            continue
-        records.append((int(row_no), rec))
-        regions.append((rec["address"], get("province"), get("city"), get("district")))
-    for (_, rec), (p, c, d) in zip(records, derive_regions(regions), strict=True):
-        rec["province"], rec["city"], rec["district"] = p, c, d
-    return records, errors
-
-
 # ---------------------------------------------------------------- de-duplication and writing
 
-def _content_hash(rec: Mapping[str, Any]) -> str:
-    payload = json.dumps([rec.get(k) for k in CONTENT], ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def _conflict(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a != b)
 
 
-def _overlay(old: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """``old`` updated with the non-empty values of ``new`` (an empty cell never wipes a known value)."""
-    out = dict(old)
-    for k, v in new.items():
-        if k == "extra":
-            out["extra"] = {**(old.get("extra") or {}), **(v or {})}
-        elif v is not None:
-            out[k] = v
-    return out
-
-
-def _pick(code: str | None, province: str | None, candidates: Sequence[Any]) -> Any:
+def _pick(code: str | None, ext: str | None, province: str | None, candidates: Sequence[Any]) -> Any:
     """The firm among same-name ``candidates`` that is this one: same province (or one side unknown), and
-    no conflicting credit code."""
+    no conflicting credit code or external id."""
     ok = list({c.get("id") or id(c): c for c in candidates
-               if not (code and c["credit_code"] and c["credit_code"] != code)}.values())
+               if not _conflict(code, c["credit_code"]) and not _conflict(ext, c.get("external_id"))}.values())
     same = [c for c in ok if c["province"] == province]
     if same:
         return same[0]
@@ -393,13 +101,27 @@ def _pick(code: str | None, province: str | None, candidates: Sequence[Any]) -> 
     return unknown[0] if len(unknown) == 1 else None
 
 
+def _by_ext(code: str | None, candidates: Sequence[Any]) -> Any:
+    """The first firm with the same external id whose credit code does not contradict ``code``."""
+    return next((c for c in candidates if not _conflict(code, c.get("credit_code"))), None)
+
+
 def _batches(items: Sequence[Any], n: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
 
 
-def analyze_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, float] | None]]:
-    """(space-separated tokens, industry codes or None) for each firm (keys name, scope, intro, industry)."""
+def analyze_rows(rows: Sequence[Mapping[str, Any]], *, pool: ChunkPool | None = None,
+                 progress: Callable[[int], object] | None = None) -> list[tuple[str, dict[str, float] | None]]:
+    """(space-separated tokens, industry codes or None) for each firm (keys name, scope, intro, industry).
+
+    With a ``pool`` the rows are analysed by its worker processes, chunk by chunk, with the same result.
+    """
+    if pool is not None:
+        from .analyze import parallel_map
+
+        slim = [{k: r.get(k) for k in _ANALYSED} for r in rows]
+        return parallel_map(_analyze_chunk, slim, pool=pool, progress=progress)
     from .analyze import get_analyzer
 
     a = get_analyzer()
@@ -409,7 +131,30 @@ def analyze_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str,
         codes = (firm_industries(r.get("name"), r.get("scope"), r.get("intro"), r.get("industry"))
                  if firm_industries is not None else None)
         out.append((toks, dict(codes) if codes is not None else None))
+    if progress is not None:
+        progress(len(out))
     return out
+
+
+def _analyze_chunk(rows: list[dict[str, Any]]) -> list[tuple[str, dict[str, float] | None]]:
+    """The worker function of parallel analysis (importable, so worker processes can run it)."""
+    return analyze_rows(rows)
+
+
+def analysis_pool(n_firms: int, workers: int | None = None) -> ChunkPool | None:
+    """Worker processes for analysing ``n_firms`` firms, or None when that is better done in this process
+    (few firms: starting workers costs ~0.5 s; or one CPU). The caller closes the pool."""
+    import os
+
+    from . import analyze
+
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n < 2 or n_firms < analyze.PARALLEL_MIN_FIRMS:
+        return None
+    analyze.get_analyzer()  # loaded once here, shared with forked workers
+    if firm_industries is not None:
+        firm_industries("", "", "", None)
+    return analyze.ChunkPool(n, chunk_size=analyze.PARALLEL_CHUNK)
 
 
 def _analyzer_version() -> str:
@@ -434,73 +179,98 @@ class _Writer:
 
     FLUSH_EVERY = 50_000
 
-    def __init__(self, store: Store, conn: Connection, source: str, report: IngestReport, analyze: bool) -> None:
+    def __init__(self, store: Store, conn: Connection, source: str, report: IngestReport, analyze: bool, *,
+                 expected: int | None = None, workers: int | None = None) -> None:
         self.store, self.conn, self.source, self.report, self.analyze = store, conn, source, report, analyze
+        self.expected, self.workers = expected, workers  # rows in the file (None: unknown), worker processes
+        self.pool: ChunkPool | None = None
+        self.started: tuple[list[dict[str, Any]], Callable[[], list[Any]], bool] | None = None  # analysis running
         self.revision: int | None = None
         self.seen: set[int] = set()  # firms this file matched unchanged
         self.pending: dict[int, tuple[dict[str, Any], bool]] = {}  # id -> (new values, seen before in this file)
         self.pending_code: dict[str, int] = {}
+        self.pending_ext: dict[str, list[dict[str, Any]]] = {}
         self.pending_name: dict[str, list[dict[str, Any]]] = {}
 
     def _merge_within(self, records: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         by_code: dict[str, dict[str, Any]] = {}
+        by_ext: dict[str, list[dict[str, Any]]] = {}
         by_name: dict[str, list[dict[str, Any]]] = {}
         for _, rec in records:
-            code = rec["credit_code"]
+            code, ext = rec["credit_code"], rec["external_id"]
             prior = by_code.get(code) if code else None
+            if prior is None and ext:
+                prior = _by_ext(code, by_ext.get(ext, []))
             if prior is None:
-                prior = _pick(code, rec["province"], by_name.get(rec["name_norm"], []))
+                prior = _pick(code, ext, rec["province"], by_name.get(rec["name_norm"], []))
             if prior is not None:
                 self.report.duplicates += 1
-                prior.update(_overlay(prior, rec))
+                prior.update(readers.overlay(prior, rec))
             else:
                 out.append(rec)
                 prior = rec
                 by_name.setdefault(rec["name_norm"], []).append(rec)
             if prior["credit_code"]:
                 by_code[prior["credit_code"]] = prior
+            same_ext = by_ext.setdefault(prior["external_id"], []) if prior["external_id"] else None
+            if same_ext is not None and not any(p is prior for p in same_ext):
+                same_ext.append(prior)
         return out
 
     def _lookup(self, recs: list[dict[str, Any]]) -> list[Any]:
-        cols = (_T.c.id, _T.c.credit_code, _T.c.name_norm, _T.c.province, _T.c.content_hash, _T.c.revision)
+        cols = (_T.c.id, _T.c.credit_code, _T.c.external_id, _T.c.name_norm, _T.c.province, _T.c.content_hash,
+                _T.c.revision)
         codes = sorted({r["credit_code"] for r in recs if r["credit_code"] and r["credit_code"] not in self.pending_code})
         by_code: dict[str, Any] = {c: {"id": i} for c, i in self.pending_code.items()}
         for batch in _batches(codes):
             for row in self.conn.execute(select(*cols).where(_T.c.credit_code.in_(batch))).mappings():
                 by_code[row["credit_code"]] = row
-        names = sorted({r["name_norm"] for r in recs if r["credit_code"] not in by_code})
+        rest = [r for r in recs if r["credit_code"] not in by_code]
+        by_ext: dict[str, list[Any]] = {}
+        for batch in _batches(sorted({r["external_id"] for r in rest if r["external_id"]})):
+            for row in self.conn.execute(select(*cols).where(_T.c.external_id.in_(batch)).order_by(_T.c.id)).mappings():
+                if row["id"] not in self.pending:
+                    by_ext.setdefault(row["external_id"], []).append(row)
         by_name: dict[str, list[Any]] = {}
-        for batch in _batches(names):
+        for batch in _batches(sorted({r["name_norm"] for r in rest})):
             for row in self.conn.execute(select(*cols).where(_T.c.name_norm.in_(batch))).mappings():
                 if row["id"] not in self.pending:
                     by_name.setdefault(row["name_norm"], []).append(row)
         hits = []
         for r in recs:
-            hit = by_code.get(r["credit_code"]) if r["credit_code"] else None
+            code, ext = r["credit_code"], r["external_id"]
+            hit = by_code.get(code) if code else None
+            if hit is None and ext:
+                hit = _by_ext(code, self.pending_ext.get(ext, []) + by_ext.get(ext, []))
             if hit is None:
                 candidates = by_name.get(r["name_norm"], []) + self.pending_name.get(r["name_norm"], [])
-                hit = _pick(r["credit_code"], r["province"], candidates)
+                hit = _pick(code, ext, r["province"], candidates)
             hits.append(hit)
         return hits
 
     def _defer(self, fid: int, rec: dict[str, Any], known: bool, stored: Any) -> None:
         if fid in self.pending:
-            rec = _overlay(self.pending[fid][0], rec)
+            rec = readers.overlay(self.pending[fid][0], rec)
             known = self.pending[fid][1]
         self.pending[fid] = (rec, known)
         if rec["credit_code"]:
             self.pending_code[rec["credit_code"]] = fid
         province = rec["province"] if rec["province"] is not None else (stored or {}).get("province")
         code = rec["credit_code"] or (stored or {}).get("credit_code")
-        self.pending_name.setdefault(rec["name_norm"], []).append({"id": fid, "credit_code": code, "province": province})
+        ext = rec["external_id"] or (stored or {}).get("external_id")
+        entry = {"id": fid, "credit_code": code, "external_id": ext, "province": province}
+        self.pending_name.setdefault(rec["name_norm"], []).append(entry)
+        if ext:
+            self.pending_ext.setdefault(ext, []).insert(0, entry)
 
     def write(self, records: list[tuple[int, dict[str, Any]]]) -> None:
+        self._complete()  # the previous chunk's new firms are in the store before this chunk looks them up
         recs = self._merge_within(records)
         report = self.report
         inserts: list[dict[str, Any]] = []
         for rec, hit in zip(recs, self._lookup(recs), strict=True):
-            rec["content_hash"] = _content_hash(rec)
+            rec["content_hash"] = readers.content_hash(rec)
             if hit is None:
                 inserts.append(rec)
                 continue
@@ -517,20 +287,21 @@ class _Writer:
             else:
                 self._defer(fid, rec, known, hit)
         report.inserted += len(inserts)
-        self._save(inserts, insert_=True)
+        self._save(inserts, insert_=True, defer=True)
         if len(self.pending) >= self.FLUSH_EVERY:
             self.flush()
 
     def flush(self) -> None:
         """Compare the waiting changes with the store and write the real ones."""
-        pending, self.pending, self.pending_code, self.pending_name = self.pending, {}, {}, {}
+        self._complete()
+        pending, self.pending, self.pending_code, self.pending_ext, self.pending_name = self.pending, {}, {}, {}, {}
         updates: list[dict[str, Any]] = []
         for batch in _batches(list(pending)):
-            query = select(_T.c.id, _T.c.content_hash, *(_T.c[c] for c in CONTENT)).where(_T.c.id.in_(batch))
+            query = select(_T.c.id, _T.c.content_hash, *(_T.c[c] for c in readers.CONTENT)).where(_T.c.id.in_(batch))
             for row in self.conn.execute(query).mappings():
                 new, known = pending[row["id"]]
-                merged = _overlay({c: row[c] for c in CONTENT}, new)
-                merged["content_hash"] = _content_hash(merged)
+                merged = readers.overlay({c: row[c] for c in readers.CONTENT}, new)
+                merged["content_hash"] = readers.content_hash(merged)
                 if merged["content_hash"] == row["content_hash"]:
                     self.report.unchanged += not known
                     self.seen.add(row["id"])
@@ -540,13 +311,37 @@ class _Writer:
                 updates.append(merged)
         self._save(updates, insert_=False)
 
-    def _save(self, recs: list[dict[str, Any]], *, insert_: bool) -> None:
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def _save(self, recs: list[dict[str, Any]], *, insert_: bool, defer: bool = False) -> None:
+        """Analyse and write ``recs``. With worker processes and ``defer``, the analysis runs while this
+        process reads and validates the next chunk; :meth:`_complete` writes them (before the next lookup)."""
         if not recs:
             return
+        if self.analyze and self.pool is None and self.workers != 1:
+            # worker processes once the file is known (or seen) to be large; kept for the rest of the file
+            self.pool = analysis_pool(max(self.expected or 0, self.report.read), self.workers)
+        if not self.analyze:
+            self._store(recs, [(None, None)] * len(recs), insert_=insert_)
+        elif self.pool is not None and defer:
+            slim = [{k: r.get(k) for k in _ANALYSED} for r in recs]
+            self.started = (recs, self.pool.start(_analyze_chunk, slim), insert_)
+        else:
+            self._store(recs, analyze_rows(recs, pool=self.pool), insert_=insert_)
+
+    def _complete(self) -> None:
+        if self.started is not None:
+            recs, result, insert_ = self.started
+            self.started = None
+            self._store(recs, result(), insert_=insert_)
+
+    def _store(self, recs: list[dict[str, Any]], analysis: Sequence[tuple[Any, Any]], *, insert_: bool) -> None:
         if self.revision is None:
             self.revision = self.store.next_revision(self.conn, 1)
         now = datetime.now()
-        analysis = analyze_rows(recs) if self.analyze else [(None, None)] * len(recs)
         version = _analyzer_version() if self.analyze else None
         for rec, (toks, codes) in zip(recs, analysis, strict=True):
             rec.update(tokens=toks, analyzer_version=version, industry_codes=codes, revision=self.revision,
@@ -561,13 +356,6 @@ class _Writer:
 
 # ---------------------------------------------------------------- entry points
 
-def _escape(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (``-5`` stays a number)."""
-    if isinstance(value, str) and len(value) > 1 and value[0] in "=+@-" and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
 def _failure(label: str, report: IngestReport, stem: str) -> str:
     e = report.rejects[0]
     value = e.value if e.value is None or len(e.value) <= 60 else e.value[:57] + "..."
@@ -578,7 +366,7 @@ def _failure(label: str, report: IngestReport, stem: str) -> str:
 
 def _run(store: Store, frames: Iterable[pd.DataFrame], *, label: str, source: str, overrides: Mapping[str, str],
          skip_invalid: bool, dry_run: bool, progress: bool, total: int | None, sha256: str | None,
-         require_rows: bool) -> tuple[IngestReport, list[str], dict[int, dict[str, Any]]]:
+         require_rows: bool, workers: int | None = None) -> tuple[IngestReport, list[str], dict[int, dict[str, Any]]]:
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -587,9 +375,10 @@ def _run(store: Store, frames: Iterable[pd.DataFrame], *, label: str, source: st
     bad_rows: dict[int, dict[str, Any]] = {}
     bar = tqdm(total=total, desc=Path(label).name, unit="row", file=sys.stderr, leave=False,
                disable=not progress or not sys.stderr.isatty())
+    writer: _Writer | None = None
     try:
         with store.begin() as conn:
-            writer = _Writer(store, conn, source, report, analyze=not dry_run)
+            writer = _Writer(store, conn, source, report, analyze=not dry_run, expected=total, workers=workers)
             mapping: ColumnMapping | None = None
             for df in frames:
                 if mapping is None or list(df.columns) != mapping.headers:
@@ -598,7 +387,7 @@ def _run(store: Store, frames: Iterable[pd.DataFrame], *, label: str, source: st
                         raise InputError(f"{label}: no firm-name column (企业名称/公司名称/company name); columns seen: "
                                          f"{', '.join(map(str, df.columns))}; name it with --map 列名=name")
                 headers.update(dict.fromkeys(df.columns))
-                records, errors = _validate(df, mapping)
+                records, errors = readers.validate_frame(df, mapping)
                 report.read += len(df)
                 if errors:
                     report.rejects.extend(errors)
@@ -622,32 +411,22 @@ def _run(store: Store, frames: Iterable[pd.DataFrame], *, label: str, source: st
     except _DryRun:
         pass
     finally:
+        if writer is not None:
+            writer.close()
         bar.close()
     report.seconds = time.perf_counter() - t0
     return report, list(headers), bad_rows
 
 
-def _write_rejects(path: Path, headers: list[str], report: IngestReport, bad_rows: dict[int, dict[str, Any]]) -> None:
-    by_row: dict[int, list[RowError]] = {}
-    for e in report.rejects:
-        by_row.setdefault(e.row, []).append(e)
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow([*headers, "行号", "列", "值", "原因"])
-        for row, errs in sorted(by_row.items()):
-            cells = bad_rows.get(row, {})
-            w.writerow([_escape(cells.get(h)) for h in headers] + [
-                row, "; ".join(e.column for e in errs), "; ".join(_escape(str(e.value)) for e in errs),
-                "; ".join(e.reason for e in errs)])
-
-
 def ingest_files(store: Store, paths: Iterable[str | Path], *, mapping: Mapping[str, str] | None = None,
                  sheet: str | None = None, skip_invalid: bool = False, dry_run: bool = False,
-                 progress: bool = True) -> list[IngestReport]:
+                 progress: bool = True, workers: int | None = None) -> list[IngestReport]:
     """Ingest each file in its own transaction; returns one report per file.
 
     ``mapping``: header -> field overrides (``--map``). Raises :class:`IngestError` for a file with bad rows
     (unless ``skip_invalid``; files before it stay ingested) and InputError for unreadable files.
+    ``workers``: processes that analyse the firms of a large file (more than
+    :data:`matcher.analyze.PARALLEL_MIN_FIRMS` rows); default one per CPU, 1 analyses in this process.
     """
     files = [Path(p) for p in paths]
     missing = [str(p) for p in files if not p.is_file()]
@@ -657,18 +436,18 @@ def ingest_files(store: Store, paths: Iterable[str | Path], *, mapping: Mapping[
     name_headers = [h for h, fld in overrides.items() if fld == "name"]
     reports = []
     for p in files:
-        kind = _file_format(p)
+        kind = readers.file_format(p)
         if kind == "xlsx":
             sha, total, encoding = hashlib.sha256(p.read_bytes()).hexdigest(), None, None
         else:
-            encoding, sha, total = _scan(p)
+            encoding, sha, total = readers.scan_text_file(p)
         frames = read_table(p, sheet=sheet, name_headers=name_headers, encoding=encoding)
         report, headers, bad_rows = _run(store, frames, label=str(p), source=str(p.resolve()), overrides=overrides,
                                          skip_invalid=skip_invalid, dry_run=dry_run, progress=progress, total=total,
-                                         sha256=sha, require_rows=True)
+                                         sha256=sha, require_rows=True, workers=workers)
         if skip_invalid and report.rejects and not dry_run:
             out = p.with_name(f"{p.stem}.rejects.csv")
-            _write_rejects(out, headers, report, bad_rows)
+            readers.write_rejects(out, headers, report.rejects, bad_rows)
             report.rejects_path = str(out)
         reports.append(report)
     return reports
@@ -676,18 +455,11 @@ def ingest_files(store: Store, paths: Iterable[str | Path], *, mapping: Mapping[
 
 def ingest_dataframe(store: Store, df: pd.DataFrame, *, source: str = "<dataframe>",
                      mapping: Mapping[str, str] | None = None, skip_invalid: bool = False,
-                     dry_run: bool = False) -> IngestReport:
-    """Ingest an in-memory table (one transaction); row numbers in errors count the header as row 1."""
-    columns = unique_headers([None if c is None else str(c) for c in df.columns], len(df.columns))
-
-    def frames() -> Iterator[pd.DataFrame]:
-        for start in range(0, max(len(df), 1), CHUNKSIZE):
-            part = df.iloc[start:start + CHUNKSIZE]
-            data = [[cell_text(v) for v in row] for row in part.itertuples(index=False, name=None)]
-            index = range(start + 2, start + 2 + len(part))
-            yield pd.DataFrame(data, columns=columns, index=index, dtype=object)
-
-    report, _, _ = _run(store, frames(), label=source, source=source, overrides=dict(mapping or {}),
+                     dry_run: bool = False, workers: int | None = None) -> IngestReport:
+    """Ingest an in-memory table (one transaction); row numbers in errors count the header as row 1.
+    ``workers`` as for :func:`ingest_files`."""
+    report, _, _ = _run(store, readers.dataframe_frames(df, CHUNKSIZE), label=source, source=source,
+                        overrides=dict(mapping or {}),
                         skip_invalid=skip_invalid, dry_run=dry_run, progress=False, total=len(df), sha256=None,
-                        require_rows=False)
+                        require_rows=False, workers=workers)
     return report

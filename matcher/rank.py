@@ -18,10 +18,13 @@ irrelevant firm a lead. Firms whose status is in ``exclude_statuses`` (注销, �
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -31,7 +34,7 @@ from sqlalchemy import insert, select
 from .analyze import get_analyzer
 from .config import MatchConfig
 from .errors import InputError, NotFoundError
-from .index import FirmIndex, load_index
+from .index import FirmIndex, analysis_version, load_index
 from .industry import (
     Evidence,
     code_label,
@@ -86,15 +89,117 @@ def park_query(text: str, config: MatchConfig, *, pinned: list[str] | None = Non
                      regions=expand_regions(regions or []), lon=lon, lat=lat)
 
 
+_QUERIES: dict[str, ParkQuery] = {}
+_QUERY_FILE = "park_queries.json"  # in the store's index folder: parks read once, not at every start
+
+
+def _park_query_of(park: dict[str, Any], config: MatchConfig, store: Store | None = None) -> ParkQuery:
+    """:func:`park_query` of a park record, read once for the same park text, settings, analyzer and
+    knowledge versions: kept in this process and, with a ``store``, in a JSON file beside its index."""
+    pinned, regions = park.get("pinned_industries"), park.get("target_regions")
+    key = json.dumps([analysis_version(), _code_fingerprint(), park.get("description") or "", list(pinned or ()), list(regions or ()),
+                      park.get("longitude"), park.get("latitude"), config.expansion_weight,
+                      config.expansion_terms_per_industry, sorted(config.components_off)], ensure_ascii=False)
+    q = _QUERIES.get(key)
+    if q is None and store is not None:
+        q = _saved_queries(store).get(key)
+    if q is None:
+        q = park_query(park.get("description") or "", config, pinned=pinned, regions=regions,
+                       lon=park.get("longitude"), lat=park.get("latitude"))
+        if store is not None:
+            _save_query(store, key, q)
+    if len(_QUERIES) > 1000:
+        _QUERIES.clear()
+    _QUERIES[key] = q
+    return q
+
+
+@cache
+def _code_fingerprint() -> str:
+    """Hash of the modules that read a park (a saved reading is not reused after their code changes)."""
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    for name in ("matcher.analyze", "matcher.industry", "matcher.regions", "matcher.rank"):
+        try:
+            h.update(Path(sys.modules[name].__file__ or "").read_bytes())
+        except (KeyError, OSError):
+            return "nocache-" + os.urandom(8).hex()  # source not readable: never reuse a saved reading
+    return h.hexdigest()[:12]
+
+
+def _saved_queries(store: Store) -> dict[str, ParkQuery]:
+    try:
+        saved = json.loads((store.index_dir / _QUERY_FILE).read_text(encoding="utf-8"))
+        return {k: ParkQuery(text=v["text"], industries=Evidence(weights=v["weights"], terms=v["why"]),
+                             terms=v["terms"], own_terms=v["own"], regions=set(v["regions"]), lon=v["lon"],
+                             lat=v["lat"]) for k, v in saved.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _save_query(store: Store, key: str, q: ParkQuery) -> None:
+    path = store.index_dir / _QUERY_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        saved = {}
+    if len(saved) >= 200:
+        saved = {}
+    saved[key] = {"text": q.text, "weights": q.industries.weights, "why": q.industries.terms, "terms": q.terms,
+                  "own": q.own_terms, "regions": sorted(q.regions), "lon": q.lon, "lat": q.lat}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache: not being able to write it only costs time
+
+
+def _memo(idx: FirmIndex, key: tuple[Any, ...], make: Any) -> Any:
+    """``make()``, kept with the index until it changes (the index clears ``memo`` on every update)."""
+    if key not in idx.memo:
+        value = make()
+        for arr in value if isinstance(value, tuple) else (value,):
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)  # shared between calls: never changed in place
+        idx.memo[key] = value
+    return idx.memo[key]
+
+
+_WANTED: dict[tuple[tuple[str, float], ...], dict[str, float]] = {}
+
+
 def _wanted_codes(idx: FirmIndex, park: Evidence) -> dict[str, float]:
     """For every industry code present in the index, how much the park wants it (0..1)."""
+    return _memo(idx, ("wanted", tuple(park.weights.items())), lambda: _wanted_codes_of(idx.codes, park))
+
+
+def _wanted_codes_of(codes: list[str], park: Evidence) -> dict[str, float]:
+    """:func:`_wanted_code_values` of ``codes``, each code worked out once per park in a process (the
+    knowledge base is fixed in a process; a firm's codes are among a few thousand)."""
+    known = _WANTED.setdefault(tuple(park.weights.items()), {})
+    todo = [c for c in codes if c not in known]
+    if todo:
+        if len(_WANTED) > 1000:
+            _WANTED.clear()
+            known = _WANTED.setdefault(tuple(park.weights.items()), {})
+        known.update({c: 0.0 for c in todo})
+        known.update(_wanted_code_values(todo, park))
+    return {c: known[c] for c in codes if known[c] > 0}
+
+
+def _wanted_code_values(codes: list[str], park: Evidence) -> dict[str, float]:
     kb = knowledge_base()
     targets: list[tuple[str, float]] = []
     for p, pw in park.weights.items():
         targets.append((p, pw))
         targets.extend((r, 0.5 * pw) for r in kb.related.get(p, []))
     wanted: dict[str, float] = {}
-    for code in idx.codes:
+    for code in codes:
         best = 0.0
         for t, tw in targets:
             s = tw * industry_similarity(t, code)
@@ -104,16 +209,28 @@ def _wanted_codes(idx: FirmIndex, park: Evidence) -> dict[str, float]:
     return wanted
 
 
+def _best_bm25(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> float:
+    """The best firm's BM25 for a park's query (the text scale), once per index state and query."""
+    key = ("best", tuple(q.terms.items()), config.k1, config.b)
+    return float(_memo(idx, key, lambda: idx.bm25(q.terms, k1=config.k1, b=config.b).max()))
+
+
 def _excluded(idx: FirmIndex, config: MatchConfig) -> np.ndarray:
+    return _memo(idx, ("excluded", tuple(config.exclude_statuses)), lambda: _excluded_rows(idx, config))
+
+
+def _excluded_rows(idx: FirmIndex, config: MatchConfig) -> np.ndarray:
     bad = [i for i, s in enumerate(idx.cats.get("status", [])) if any(x in s for x in config.exclude_statuses)]
     return np.isin(idx.status, np.array(bad, dtype=np.int32)) if bad else np.zeros(idx.n_rows, dtype=bool)
 
 
-def _components(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> dict[str, np.ndarray]:
+def _components(idx: FirmIndex, q: ParkQuery, config: MatchConfig, *, text_: bool = True) -> dict[str, np.ndarray]:
+    """Per row of ``idx``: the components of the score (``text_=False``: no text component, the caller
+    supplies it)."""
     off = set(config.components_off)
     n = idx.n_rows
     zeros = np.zeros(n, dtype=np.float64)
-    if "text" in off:
+    if "text" in off or not text_:
         text = zeros
     else:
         bm = idx.bm25(q.terms, k1=config.k1, b=config.b)
@@ -127,6 +244,15 @@ def _components(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> dict[str, 
         region[idx.province < 0] = config.missing_region
     else:
         region = zeros.copy()
+    size = _memo(idx, ("size", config.missing_size, config.size_full_capital, config.size_full_insured),
+                 lambda: _size(idx, config))
+    dist_km, near = _memo(idx, ("near", q.lon, q.lat, config.missing_distance, config.distance_half_km),
+                          lambda: _nearness(idx, q, config))
+    return {"text": text, "industry": industry, "region": region, "size": size, "near": near, "distance_km": dist_km}
+
+
+def _size(idx: FirmIndex, config: MatchConfig) -> np.ndarray:
+    n = idx.n_rows
     cap = idx.capital.astype(np.float64)
     ins = idx.insured.astype(np.float64)
     size = np.full(n, config.missing_size)
@@ -134,6 +260,11 @@ def _components(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> dict[str, 
     size[have_cap] = np.clip(np.log1p(np.maximum(cap[have_cap], 0)) / math.log1p(config.size_full_capital), 0, 1)
     have_ins = np.isnan(cap) & ~np.isnan(ins)
     size[have_ins] = np.clip(np.log1p(np.maximum(ins[have_ins], 0)) / math.log1p(config.size_full_insured), 0, 1)
+    return size
+
+
+def _nearness(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    n = idx.n_rows
     dist_km = np.full(n, np.nan)
     near = np.full(n, config.missing_distance)
     if q.lon is not None and q.lat is not None:
@@ -143,7 +274,7 @@ def _components(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> dict[str, 
         a = np.sin((lat1 - lat2) / 2) ** 2 + np.cos(lat1) * math.cos(lat2) * np.sin((lon1 - lon2) / 2) ** 2
         dist_km[ok] = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
         near[ok] = config.distance_half_km / (config.distance_half_km + dist_km[ok])
-    return {"text": text, "industry": industry, "region": region, "size": size, "near": near, "distance_km": dist_km}
+    return dist_km, near
 
 
 def _combine(c: dict[str, np.ndarray], config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -175,9 +306,8 @@ def _fetch_firms(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def _term_contributions(idx: FirmIndex, q: ParkQuery, tokens: list[str], config: MatchConfig) -> list[tuple[str, float]]:
     counts = Counter(tokens)
-    df_dl = idx._stats()
     dl = float(len(tokens))
-    avgdl = float(df_dl[1][idx.live].mean()) if idx.n_live else 1.0
+    avgdl = idx.avgdl()
     norm = config.k1 * (1 - config.b + config.b * dl / max(avgdl, 1e-9))
     out = []
     for t, qw in q.terms.items():
@@ -336,8 +466,7 @@ def rank_leads(park: str | dict[str, Any], *, store: Store | None = None, config
     if store.count(Enterprise) == 0:
         raise NotFoundError("the database holds no firms: run `matcher ingest FILE` (or `matcher demo`) first")
     idx = load_index(store)
-    q = park_query(park.get("description") or "", config, pinned=park.get("pinned_industries"),
-                   regions=park.get("target_regions"), lon=park.get("longitude"), lat=park.get("latitude"))
+    q = _park_query_of(park, config, store)
     frame, n_candidates = _rank_query(store, idx, q, config, top=top or config.top, region=region,
                                       park_name=park["name"])
     frame.attrs["park_industries"] = [(code_label(c), w) for c, w in q.industries.weights.items()]
@@ -400,14 +529,13 @@ def score_profile(profile: str | dict[str, Any], *, store: Store | None = None,
                  "lon": None, "lat": None}])
     rows = []
     for park in list_parks(store):
-        q = park_query(park.get("description") or "", config, pinned=park.get("pinned_industries"),
-                       regions=park.get("target_regions"), lon=park.get("longitude"), lat=park.get("latitude"))
+        q = _park_query_of(park, config, store)
         # text relevance on the store's scale: BM25 with the store's statistics, over the park's best firm
         contribs = _term_contributions(idx, q, tokens, config) if idx.n_live else []
         bm = sum(w for _, w in contribs)
-        best = float(idx.bm25(q.terms, k1=config.k1, b=config.b).max()) if idx.n_live else 0.0
+        best = _best_bm25(idx, q, config) if idx.n_live else 0.0
         text = 0.0 if "text" in config.components_off else (min(1.0, bm / best) if best > 0 else (1.0 if bm else 0.0))
-        comps = _components(one, q, config)
+        comps = _components(one, q, config, text_=False)  # text is on the store's scale, set below
         comps["text"] = np.array([text])
         score, _rel = _combine(comps, config)
         ind = industry_relevance(q.industries.weights, codes)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 import matcher.analyze
 import matcher.ingest
+import matcher.readers
 from matcher.cli_ingest import ingest_command
 from matcher.credit_code import check_character
 from matcher.errors import InputError
@@ -235,6 +236,7 @@ def test_dedupe_within_a_file(store: Store, tmp_path: Path) -> None:
 
 def test_dedupe_across_chunks(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matcher.ingest, "CHUNKSIZE", 2)
+    monkeypatch.setattr(matcher.readers, "CHUNKSIZE", 2)
     rows = [ROWS[0], ROWS[1], ROWS[2], ["山东甲科技有限公司", C1, "", "", "", "", "", "", "新范围"], ROWS[1]]
     path = write_csv(tmp_path / "chunks.csv", rows)
     assert len(list(read_table(path))) == 3
@@ -249,6 +251,7 @@ def test_code_learned_in_one_chunk_matches_a_renamed_row_in_the_next(
         store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ingest_files(store, [write_csv(tmp_path / "old.csv", [ROWS[2]])], progress=False)  # no code yet
     monkeypatch.setattr(matcher.ingest, "CHUNKSIZE", 2)
+    monkeypatch.setattr(matcher.readers, "CHUNKSIZE", 2)
     rows = [["丙无码贸易有限公司", C3, "", "", "", "北京", "", "", ""], ROWS[0],
             ["丙新名称贸易有限公司", C3, "", "", "", "", "", "", ""]]
     (report,) = ingest_files(store, [write_csv(tmp_path / "new.csv", rows)], progress=False)
@@ -365,3 +368,69 @@ def test_cli_map_and_help(tmp_path: Path) -> None:
     result = _invoke(tmp_path, str(path), "--map", "公司全称=name", "--map", "备注=intro", "--no-progress")
     assert result.exit_code == 0, result.output
     assert "Example" in _invoke(tmp_path, "--help").output
+
+
+# ---------------------------------------------------------------- external ids (stock codes, export ids)
+
+EXT_HEADER = ["企业名称", "证券代码", "统一社会信用代码", "所属省份", "经营范围"]
+
+
+def by_ext(store: Store) -> dict[str | None, list[dict[str, Any]]]:
+    out: dict[str | None, list[dict[str, Any]]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(select(Enterprise).order_by(Enterprise.id)).mappings():
+            out.setdefault(r["external_id"], []).append(dict(r))
+    return out
+
+
+def test_external_id_separates_firms_of_the_same_name(store: Store, tmp_path: Path) -> None:
+    rows = [["甲科技有限公司", "600001", "", "山东", "软件开发"],
+            ["甲科技有限公司", "600002", "", "山东", "软件开发"],  # same name + province, other id: another firm
+            ["甲科技股份有限公司", "600001", "", "山东", "信息系统集成"],  # renamed, same id: the same firm
+            ["乙有限公司", "", "", "山东", "贸易"], ["乙有限公司", "", "", "山东", "零售"]]  # no ids: name + province
+    (report,) = ingest_files(store, [write_csv(tmp_path / "ext.csv", rows, header=EXT_HEADER)], progress=False)
+    assert counts(report) == (5, 3, 0, 0, 2, 0)
+    got = by_ext(store)
+    assert [f["name"] for f in got["600001"]] == ["甲科技股份有限公司"]
+    assert got["600001"][0]["scope"] == "信息系统集成"
+    assert [f["name"] for f in got["600002"]] == ["甲科技有限公司"]
+    assert [f["scope"] for f in got[None]] == ["零售"]
+
+
+def test_external_id_matches_the_store_before_the_name(store: Store, tmp_path: Path) -> None:
+    first = [["甲科技有限公司", "600001", "", "山东", "软件开发"], ["丙有限公司", "", "", "吉林", "贸易"]]
+    ingest_files(store, [write_csv(tmp_path / "a.csv", first, header=EXT_HEADER)], progress=False)
+    before = by_ext(store)
+    later = [["甲科技集团有限公司", "600001", "", "山东", "软件开发"],  # renamed: found by its id
+             ["甲科技有限公司", "600009", "", "山东", "软件开发"],  # the old name, another id: a new firm
+             ["丙有限公司", "000777", "", "吉林", "贸易"]]  # no id stored: found by name + province, gets the id
+    (report,) = ingest_files(store, [write_csv(tmp_path / "b.csv", later, header=EXT_HEADER)], progress=False)
+    assert counts(report) == (3, 1, 2, 0, 0, 0)
+    got = by_ext(store)
+    assert got["600001"][0]["id"] == before["600001"][0]["id"] and got["600001"][0]["name"] == "甲科技集团有限公司"
+    assert got["600009"][0]["id"] not in {f["id"] for fs in before.values() for f in fs}
+    assert got["000777"][0]["id"] == before[None][0]["id"] and None not in got
+    (again,) = ingest_files(store, [tmp_path / "b.csv"], progress=False)
+    assert counts(again) == (3, 0, 0, 3, 0, 0)
+
+
+def test_credit_code_comes_before_external_id(store: Store, tmp_path: Path) -> None:
+    rows = [["甲公司", "600001", C1, "山东", "软件"], ["甲公司", "600001", C2, "山东", "软件"],  # two codes: two firms
+            ["甲公司新名", "600099", C1, "山东", "软件开发"]]  # same code, other id: the first firm
+    (report,) = ingest_files(store, [write_csv(tmp_path / "codes.csv", rows, header=EXT_HEADER)], progress=False)
+    assert counts(report) == (3, 2, 0, 0, 1, 0)
+    got = {f["credit_code"]: f for f in firms(store).values()}
+    assert got[C1]["name"] == "甲公司新名" and got[C1]["external_id"] == "600099"
+    assert got[C2]["external_id"] == "600001"
+
+
+def test_external_id_across_chunks(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matcher.readers, "CHUNKSIZE", 2)
+    ingest_files(store, [write_csv(tmp_path / "a.csv", [["甲公司", "600001", "", "山东", "软件"]],
+                                   header=EXT_HEADER)], progress=False)
+    rows = [["乙公司", "", "", "", ""], ["甲公司改名", "600001", "", "", "软件开发"],
+            ["丁公司", "", "", "", ""], ["甲公司再改名", "600001", "", "", ""]]
+    (report,) = ingest_files(store, [write_csv(tmp_path / "b.csv", rows, header=EXT_HEADER)], progress=False)
+    assert counts(report) == (4, 2, 1, 0, 1, 0)
+    (firm,) = by_ext(store)["600001"]
+    assert firm["name"] == "甲公司再改名" and firm["scope"] == "软件开发"
