@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     from .industry import code_label, firm_industries, park_industries
     from .ingest import ingest_dataframe, ingest_files
     from .normalize import city_coordinates
-    from .plotting import setup_matplotlib
     from .parks import list_parks
+    from .plotting import setup_matplotlib
     from .rank import rank_leads, rank_text, score_profile
     from .store import open_store
 

@@ -88,7 +88,7 @@ class MatchConfig:
         unknown = set(data) - set(names)
         if unknown:
             raise ConfigError(f"unknown config keys {sorted(unknown)}; known: {', '.join(names)}")
-        clean = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        clean: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         try:
             return cls(**clean)
         except TypeError as exc:

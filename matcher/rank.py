@@ -432,10 +432,12 @@ def rank_text(store: Store, text: str, *, config: MatchConfig | None = None, top
 def _save_run(store: Store, park: dict[str, Any], q: ParkQuery, config: MatchConfig, frame: pd.DataFrame,
               n_candidates: int) -> int:
     with store.begin() as conn:
-        run_id = conn.execute(insert(MatchRun).values(
+        key = conn.execute(insert(MatchRun).values(
             created_at=datetime.now(), park_id=park.get("id"), park_name=park["name"], query=q.text,
             config=config.to_dict(), n_candidates=n_candidates, n_leads=len(frame),
-        )).inserted_primary_key[0]
+        )).inserted_primary_key
+        assert key is not None  # an INSERT of one row always has a primary key
+        run_id = key[0]
         if len(frame):
             conn.execute(insert(Lead), [
                 {"run_id": run_id, "enterprise_id": int(r["enterprise_id"]), "rank": int(r["rank"]),

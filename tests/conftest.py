@@ -10,7 +10,6 @@ import pytest
 from matcher.credit_code import check_character
 
 
-
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path_factory.getbasetemp() / "matcher_home"
