@@ -14,6 +14,9 @@ Per (park, firm), all in 0..1:
 ``relevance = w_text * text + w_industry * industry``; ``score = relevance * (1 + w_region * region +
 w_size * size + w_distance * distance)``, so structured factors reorder relevant firms but never make an
 irrelevant firm a lead. Firms whose status is in ``exclude_statuses`` (注销, 吊销, 停业 ...) are excluded.
+
+The reasons are built in :mod:`matcher.explain`; one firm against every park is :mod:`matcher.profile_score`
+(:func:`score_profile`, re-exported here).
 """
 
 from __future__ import annotations
@@ -34,17 +37,18 @@ from sqlalchemy import insert, select
 from .analyze import get_analyzer
 from .config import MatchConfig
 from .errors import InputError, NotFoundError
+from .explain import _explain, _term_contributions
 from .index import FirmIndex, analysis_version, load_index
 from .industry import (
     Evidence,
     code_label,
-    firm_evidence,
     industry_relevance,
     industry_similarity,
     knowledge_base,
     park_industries,
 )
-from .regions import expand_regions, province_short
+from .profile_score import score_profile  # re-exported; it imports this module lazily (no cycle)
+from .regions import expand_regions
 from .store import Enterprise, Lead, MatchRun, Store
 
 __all__ = ["LEAD_COLUMNS", "ParkQuery", "park_query", "rank_leads", "rank_text", "score_profile"]
@@ -209,12 +213,6 @@ def _wanted_code_values(codes: list[str], park: Evidence) -> dict[str, float]:
     return wanted
 
 
-def _best_bm25(idx: FirmIndex, q: ParkQuery, config: MatchConfig) -> float:
-    """The best firm's BM25 for a park's query (the text scale), once per index state and query."""
-    key = ("best", tuple(q.terms.items()), config.k1, config.b)
-    return float(_memo(idx, key, lambda: idx.bm25(q.terms, k1=config.k1, b=config.b).max()))
-
-
 def _excluded(idx: FirmIndex, config: MatchConfig) -> np.ndarray:
     return _memo(idx, ("excluded", tuple(config.exclude_statuses)), lambda: _excluded_rows(idx, config))
 
@@ -302,61 +300,6 @@ def _fetch_firms(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
             for r in conn.execute(select(*cols).where(Enterprise.id.in_(part))):
                 out[r.id] = dict(r._mapping)
     return out
-
-
-def _term_contributions(idx: FirmIndex, q: ParkQuery, tokens: list[str], config: MatchConfig) -> list[tuple[str, float]]:
-    counts = Counter(tokens)
-    dl = float(len(tokens))
-    avgdl = idx.avgdl()
-    norm = config.k1 * (1 - config.b + config.b * dl / max(avgdl, 1e-9))
-    out = []
-    for t, qw in q.terms.items():
-        tf = counts.get(t)
-        if tf:
-            out.append((t, qw * idx.idf(t) * tf * (config.k1 + 1) / (tf + norm)))
-    return sorted(out, key=lambda kv: -kv[1])
-
-
-def _fmt_capital(amount: float | None, currency: str | None) -> str | None:
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return None
-    unit = {"CNY": "万元", "USD": "万美元", "HKD": "万港元", "EUR": "万欧元", "JPY": "万日元", "GBP": "万英镑"}
-    text = f"{amount / 10000:g}亿" if amount >= 10000 and (currency or "CNY") == "CNY" else f"{amount:g}"
-    return f"注册资本{text}{'元' if text.endswith('亿') else unit.get(currency or 'CNY', '万' + (currency or ''))}"
-
-
-def _explain(firm: dict[str, Any], q: ParkQuery, contribs: list[tuple[str, float]], ind: tuple[float, str | None, str | None],
-             region_hit: bool, dist: float, config: MatchConfig) -> tuple[str, dict[str, Any]]:
-    parts: list[str] = []
-    shown = [t for t, _ in contribs[:4]]
-    if shown:
-        name_l = (firm.get("name") or "").lower()
-        scope_l = (firm.get("scope") or "").lower()
-        where = "名称" if all(t in name_l for t in shown[:2]) else ("经营范围" if any(t in scope_l for t in shown) else "简介")
-        parts.append(f"{where}含" + "".join(f"“{t}”" for t in shown))
-    _, p_code, f_code = ind
-    if f_code:
-        label = f"行业匹配：{code_label(f_code)}"
-        if p_code and p_code != f_code and not f_code.startswith(p_code):
-            label += f"（园区方向 {code_label(p_code)}）"
-        parts.append(label)
-    prov = firm.get("province")
-    if q.regions:
-        if prov and region_hit:
-            parts.append(f"位于{prov}（目标区域）")
-        elif not prov:
-            parts.append("所在省份未知")
-    cap = _fmt_capital(firm.get("reg_capital"), firm.get("reg_currency"))
-    if cap:
-        parts.append(cap)
-    elif firm.get("insured") is not None:
-        parts.append(f"参保{firm['insured']}人")
-    if config.w_distance > 0 and not math.isnan(dist):
-        parts.append(f"距园区约{dist:.0f}公里")
-    matched = {"terms": [{"term": t, "weight": round(w, 4)} for t, w in contribs[:10]],
-               "park_industry": code_label(p_code) if p_code else None,
-               "firm_industry": code_label(f_code) if f_code else None}
-    return "；".join(parts) if parts else "无明显匹配", matched
 
 
 def _rank_query(store: Store, idx: FirmIndex, q: ParkQuery, config: MatchConfig, *, top: int | None,
@@ -476,79 +419,3 @@ def rank_leads(park: str | dict[str, Any], *, store: Store | None = None, config
         frame.attrs["run_id"] = _save_run(store, park, q, config, frame, n_candidates)
     frame.attrs["n_candidates"] = n_candidates
     return frame.drop(columns=["_matched"])
-
-
-def _profile_fields(profile: str | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(profile, str):
-        if not profile.strip():
-            raise InputError("the profile text is empty: give a firm's 经营范围 or 简介")
-        return {"name": "", "scope": profile, "intro": "", "industry": None}
-    from .columns import map_columns
-
-    mapping = map_columns(list(profile.keys()))
-    fields: dict[str, Any] = {f: profile[h] for f, h in mapping.fields.items() if profile.get(h) not in (None, "")}
-    for h in mapping.industry_columns:
-        if profile.get(h) and not fields.get("industry"):
-            fields["industry"] = profile[h]
-    if not any(fields.get(k) for k in ("name", "scope", "intro")):
-        raise InputError(f"the profile has no name, 经营范围 or 简介 (keys seen: {', '.join(map(str, profile))})")
-    return fields
-
-
-def score_profile(profile: str | dict[str, Any], *, store: Store | None = None,
-                  config: MatchConfig | None = None) -> pd.DataFrame:
-    """Score one firm (free text or a dict of export columns) against every park, best park first.
-
-    Columns: ``rank``, ``park``, ``score``, ``text``, ``industry``, ``region``, ``size``, ``components``,
-    ``matched_terms``, ``industry_match``, ``reason``. Scores are on the same scale as the park's lead
-    list (text relevance is relative to the park's best stored firm).
-    """
-    from .parks import ensure_default_parks, list_parks
-    from .store import open_store
-
-    store = store or open_store()
-    config = config or MatchConfig()
-    ensure_default_parks(store)
-    f = _profile_fields(profile)
-    analyzer = get_analyzer()
-    tokens = analyzer.firm_tokens(f.get("name"), f.get("scope"), f.get("intro"))
-    ev = firm_evidence(f.get("name"), f.get("scope"), f.get("intro"),
-                       f.get("industry") if config.use_industry_field else None)
-    codes = ev.weights
-    idx = load_index(store)
-    one = FirmIndex.empty(idx.version)
-    from .normalize import parse_capital
-
-    cap, cur = (None, None)
-    if f.get("reg_capital"):
-        try:
-            cap, cur = parse_capital(str(f["reg_capital"]))
-        except ValueError:
-            cap, cur = None, None
-    prov = province_short(f.get("province"))
-    one.append([{"id": 0, "tokens": " ".join(tokens), "industry_codes": codes, "status": f.get("status"),
-                 "province": prov, "city": f.get("city"), "capital_wan_cny": cap, "insured": None,
-                 "lon": None, "lat": None}])
-    rows = []
-    for park in list_parks(store):
-        q = _park_query_of(park, config, store)
-        # text relevance on the store's scale: BM25 with the store's statistics, over the park's best firm
-        contribs = _term_contributions(idx, q, tokens, config) if idx.n_live else []
-        bm = sum(w for _, w in contribs)
-        best = _best_bm25(idx, q, config) if idx.n_live else 0.0
-        text = 0.0 if "text" in config.components_off else (min(1.0, bm / best) if best > 0 else (1.0 if bm else 0.0))
-        comps = _components(one, q, config, text_=False)  # text is on the store's scale, set below
-        comps["text"] = np.array([text])
-        score, _rel = _combine(comps, config)
-        ind = industry_relevance(q.industries.weights, codes)
-        firm = {"name": f.get("name"), "scope": f.get("scope"), "province": prov, "reg_capital": cap,
-                "reg_currency": cur, "insured": None}
-        reason, matched = _explain(firm, q, contribs, ind, bool(comps["region"][0] >= 1), math.nan, config)
-        components = {k: round(float(comps[k][0]), 4) for k in ("text", "industry", "region", "size")}
-        rows.append({"park": park["name"], "score": round(float(score[0]), 4), **components,
-                     "components": components, "matched_terms": [m["term"] for m in matched["terms"]],
-                     "industry_match": matched["park_industry"], "reason": reason})
-    frame = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
-    frame.insert(0, "rank", range(1, len(frame) + 1))
-    frame.attrs["firm_industries"] = [(code_label(c), w) for c, w in list(codes.items())[:5]]
-    return frame
