@@ -165,7 +165,7 @@ def _stale_filter(version: str, since: int | None) -> Any:
     return cond if since is None else cond & (Enterprise.revision > since)
 
 
-def refresh_analysis(store: Store, *, progress: bool = False, since: int | None = None,
+def refresh_analysis(store: Store, *, progress: bool | None = None, since: int | None = None,
                      workers: int | None = None) -> int:
     """Re-analyse firms whose cached tokens were made by another analyzer or knowledge version (only those
     changed after store revision ``since``, when given); in worker processes when there are many."""
@@ -180,7 +180,8 @@ def refresh_analysis(store: Store, *, progress: bool = False, since: int | None 
         return 0
     from tqdm import tqdm
 
-    bar = tqdm(total=stale, desc="重新分析 re-analysing", unit="firm", disable=not progress)
+    # progress None: a bar on a terminal only (tqdm's own test), so a CLI user sees long re-analyses
+    bar = tqdm(total=stale, desc="重新分析 re-analysing", unit="firm", disable=None if progress is None else not progress)
     pool = analysis_pool(stale, workers)
     done = 0
     try:
@@ -229,7 +230,7 @@ def _read_rows(store: Store, since: int | None) -> Iterable[list[dict[str, Any]]
             yield [_row_dict(r, c, coords) for r, c in zip(part, codes, strict=True)]
 
 
-def load_index(store: Store, *, progress: bool = False, save: bool = True) -> FirmIndex:
+def load_index(store: Store, *, progress: bool | None = None, save: bool = True) -> FirmIndex:
     """The up-to-date index of ``store``: loaded, then updated with what changed since it was saved.
 
     A loaded index whose analysis version and store revision are current is used as is, after one indexed
