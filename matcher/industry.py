@@ -303,7 +303,9 @@ def _read(text: str, *, kinds: Iterable[str] = ("kw", "weak", "gb", "concept"), 
         concept = [t for t in targets if t[2] == "concept"]
         other = [t for t in targets if t[2] != "concept"]
         if concept_first and concept:
-            targets = concept  # a park's policy term means what the concept says
+            # a park's policy term means what the concept says; when the term is also a product keyword,
+            # the industry that makes the product is asked for in full too
+            targets = concept + [(c, _W_KEYWORD, k) for c, _, k in other if k == "kw"]
         elif other:
             targets = other
         else:  # a firm using a policy term: weaker evidence than naming its products
