@@ -353,13 +353,17 @@ def test_cli_ingest_prints_a_summary(tmp_path: Path) -> None:
     assert line.split()[1:7] == ["3", "3", "0", "0", "0", "0"]
 
 
-def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from matcher.cli import main
+
     bad = write_csv(tmp_path / "bad.csv", [["丁公司", BAD_CODE]])
-    result = _invoke(tmp_path, str(bad), "--no-progress")
-    assert result.exit_code == 2
-    assert result.output.count("\n") == 1 and "row 2" in result.output and "--skip-invalid" in result.output
-    result = _invoke(tmp_path, str(bad), "--map", "企业名称=nom")
-    assert result.exit_code == 2 and "valid fields" in result.output
+    db = str(tmp_path / "cli.db")
+    for args, expected in ((["--no-progress"], ("row 2", "--skip-invalid")), (["--map", "企业名称=nom"], ("valid fields",))):
+        with pytest.raises(SystemExit) as exc:
+            main(["--db", db, "ingest", str(bad), *args])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert all(e in err for e in expected), err
 
 
 def test_cli_map_and_help(tmp_path: Path) -> None:
