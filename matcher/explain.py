@@ -36,6 +36,10 @@ def _fmt_capital(amount: float | None, currency: str | None) -> str | None:
     return f"注册资本{text}{'元' if text.endswith('亿') else unit.get(currency or 'CNY', '万' + (currency or ''))}"
 
 
+#: industry relevance below which the reason does not name an industry match
+_NAMED_INDUSTRY = 0.15
+
+
 def _explain(firm: dict[str, Any], q: ParkQuery, contribs: list[tuple[str, float]], ind: tuple[float, str | None, str | None],
              region_hit: bool, dist: float, config: MatchConfig) -> tuple[str, dict[str, Any]]:
     parts: list[str] = []
@@ -45,7 +49,9 @@ def _explain(firm: dict[str, Any], q: ParkQuery, contribs: list[tuple[str, float
         scope_l = (firm.get("scope") or "").lower()
         where = "名称" if all(t in name_l for t in shown[:2]) else ("经营范围" if any(t in scope_l for t in shown) else "简介")
         parts.append(f"{where}含" + "".join(f"“{t}”" for t in shown))
-    _, p_code, f_code = ind
+    ind_score, p_code, f_code = ind
+    if f_code and ind_score < _NAMED_INDUSTRY:
+        p_code = f_code = None  # a faint link (a sibling of a related industry) is not worth a reason
     if f_code:
         label = f"行业匹配：{code_label(f_code)}"
         if p_code and p_code != f_code and not f_code.startswith(p_code):

@@ -138,7 +138,9 @@ class FirmIndex:
             w = np.empty(self.x_tf.size, dtype=np.float32)
             ptr = np.asarray(self.x_ptr)
             bounds = np.unique(np.searchsorted(ptr, np.arange(0, w.size, 1 << 22), side="right") - 1)
-            for t0, t1 in zip(bounds.tolist(), [*bounds[1:].tolist(), len(self.terms)], strict=True):
+            if not w.size:  # an empty index (no firms yet): nothing to weigh
+                bounds = np.zeros(0, dtype=np.int64)
+            for t0, t1 in zip(bounds.tolist(), [*bounds[1:].tolist(), len(self.terms)][: len(bounds)], strict=True):
                 lo, hi = int(ptr[t0]), int(ptr[t1])  # terms t0..t1: slices keep the temporaries small
                 tf = self.x_tf[lo:hi].astype(np.float64)
                 w[lo:hi] = np.repeat(idf[t0:t1], np.diff(ptr[t0:t1 + 1])) * tf * (k1 + 1.0) / (tf + norm[self.x_rows[lo:hi]])

@@ -127,3 +127,10 @@ def test_score_profile_of_stored_columns(tiny_store) -> None:
     frame = score_profile({"企业名称": "某制药有限公司", "经营范围": "化学原料药、中成药制造", "所属省份": "山东省"},
                           store=tiny_store)
     assert isinstance(frame, pd.DataFrame) and len(frame) >= 6
+
+
+def test_score_profile_on_an_empty_database(store) -> None:
+    """A firm that comes forward can be scored before any export is loaded (industry knowledge only)."""
+    frame = score_profile("塑料编织袋、集装袋、吨袋的生产", store=store)
+    assert frame.iloc[0]["park"] in {"四平梨树经开区", "农产品加工产业园"}
+    assert (frame["text"] == 0).all() and frame.iloc[0]["industry"] > 0.5
