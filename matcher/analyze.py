@@ -166,9 +166,6 @@ class Analyzer:
         boilerplate, and 简介."""
         return self.tokens(name) + self.tokens(strip_boilerplate(scope)) + self.tokens(intro)
 
-    def tokens_many(self, texts: Iterable[str | None]) -> list[list[str]]:
-        return [self.tokens(t) for t in texts]
-
 
 def _dictionary_fingerprint() -> str:
     h = hashlib.sha256()

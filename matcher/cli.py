@@ -16,11 +16,6 @@ import click
 
 from .errors import MatcherError
 
-EXAMPLES = {
-    "rank": "matcher rank --park 四平经开区 --top 20 --out leads.xlsx",
-    "score": 'matcher score --text "专用车、冷藏车、厢式运输车的生产与销售"',
-}
-
 
 def _db_url(db: str | None) -> str | None:
     if not db:
