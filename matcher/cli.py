@@ -259,6 +259,8 @@ def score(obj: dict[str, Any], text: str | None, file_: str | None, firm: str | 
            [[r.rank, r.park, f"{r.score:.3f}", f"{r.text:.2f}", f"{r.industry:.2f}", r.reason]
             for r in frame.itertuples(index=False)],
            title=f"企业行业：{inds or '(未识别)'}")
+    for note in frame.attrs.get("notes", []):
+        click.echo(note)
 
 
 # ---------------------------------------------------------------- runs

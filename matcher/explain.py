@@ -41,7 +41,8 @@ _NAMED_INDUSTRY = 0.15
 
 
 def _explain(firm: dict[str, Any], q: ParkQuery, contribs: list[tuple[str, float]], ind: tuple[float, str | None, str | None],
-             region_hit: bool, dist: float, config: MatchConfig) -> tuple[str, dict[str, Any]]:
+             region_hit: bool, dist: float, config: MatchConfig, *,
+             say_unknown_region: bool = True) -> tuple[str, dict[str, Any]]:
     parts: list[str] = []
     shown = [t for t, _ in contribs[:4]]
     if shown:
@@ -61,7 +62,7 @@ def _explain(firm: dict[str, Any], q: ParkQuery, contribs: list[tuple[str, float
     if q.regions:
         if prov and region_hit:
             parts.append(f"位于{prov}（目标区域）")
-        elif not prov:
+        elif not prov and say_unknown_region:
             parts.append("所在省份未知")
     cap = _fmt_capital(firm.get("reg_capital"), firm.get("reg_currency"))
     if cap:

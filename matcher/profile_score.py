@@ -98,7 +98,9 @@ def score_profile(profile: str | dict[str, Any], *, store: Store | None = None,
         ind = industry_relevance(q.industries.weights, codes)
         firm = {"name": f.get("name"), "scope": f.get("scope"), "province": prov, "reg_capital": cap,
                 "reg_currency": cur, "insured": None}
-        reason, matched = _explain(firm, q, contribs, ind, bool(comps["region"][0] >= 1), math.nan, config)
+        # a pasted profile without a province: said once (frame.attrs["notes"]), not on every park's line
+        reason, matched = _explain(firm, q, contribs, ind, bool(comps["region"][0] >= 1), math.nan, config,
+                                   say_unknown_region=bool(prov))
         components = {k: round(float(comps[k][0]), 4) for k in ("text", "industry", "region", "size")}
         rows.append({"park": park["name"], "score": round(float(score[0]), 4), **components,
                      "components": components, "matched_terms": [m["term"] for m in matched["terms"]],
@@ -106,4 +108,5 @@ def score_profile(profile: str | dict[str, Any], *, store: Store | None = None,
     frame = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     frame.attrs["firm_industries"] = [(code_label(c), w) for c, w in list(codes.items())[:5]]
+    frame.attrs["notes"] = [] if prov else ["未给出所在省份：目标区域一项按缺失计 (no province given: region counts as missing)"]
     return frame

@@ -134,3 +134,11 @@ def test_score_profile_on_an_empty_database(store) -> None:
     frame = score_profile("塑料编织袋、集装袋、吨袋的生产", store=store)
     assert frame.iloc[0]["park"] in {"四平梨树经开区", "农产品加工产业园"}
     assert (frame["text"] == 0).all() and frame.iloc[0]["industry"] > 0.5
+
+
+def test_profile_without_province_says_so_once(tiny_store) -> None:
+    frame = score_profile("冷藏车、厢式车改装制造", store=tiny_store)
+    assert not frame["reason"].str.contains("所在省份未知").any()
+    assert frame.attrs["notes"] and "省份" in frame.attrs["notes"][0]
+    with_prov = score_profile({"经营范围": "冷藏车、厢式车改装制造", "所属省份": "山东省"}, store=tiny_store)
+    assert with_prov.attrs["notes"] == []
