@@ -21,6 +21,8 @@ from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
+from .regions import province_short
+
 __all__ = [
     "cell_text",
     "CURRENCIES",
@@ -254,16 +256,12 @@ def parse_int(value: Any) -> int | None:
 
 # ---------------------------------------------------------------- regions
 
-_PROVINCE_SUFFIXES = ("特别行政区", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市")
 _PSEUDO_CITIES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 _MUNICIPALITIES = frozenset({"北京", "上海", "天津", "重庆"})
 
 
 def _short_province(full: str) -> str:
-    for suffix in _PROVINCE_SUFFIXES:
-        if full.endswith(suffix) and len(full) > len(suffix) + 1:
-            return full[: -len(suffix)]
-    return full
+    return province_short(full) or full
 
 
 @cache
@@ -307,14 +305,8 @@ def normalize_province(value: Any) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _province_of(text: str) -> str:
-    short = _short_province(text)
-    provinces = _region_tables()["provinces"]
-    if short in provinces:
-        return short
-    for s in provinces:  # 山东省济南市 in a province column
-        if text.startswith(s):
-            return s
-    return text
+    short = _short_province(text)  # also 山东省济南市 in a province column -> 山东
+    return short if short in _region_tables()["provinces"] else text
 
 
 def normalize_city(value: Any, province: str | None = None) -> str | None:
