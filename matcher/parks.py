@@ -101,28 +101,15 @@ def read_park_file(path: str | Path) -> list[dict[str, Any]]:
         records = data
         where = [f"{p} item {i}" for i in range(1, len(records) + 1)]
     elif suffix in (".csv", ".xlsx", ".xlsm"):
-        import pandas as pd
+        from .readers import read_table
 
-        try:
-            if suffix == ".csv":
-                raw = p.read_bytes()
-                for enc in ("utf-8-sig", "gb18030"):
-                    try:
-                        text = raw.decode(enc)
-                        break
-                    except UnicodeDecodeError:
-                        continue
-                else:
-                    raise InputError(f"{p}: encoding not UTF-8 or GBK; save it as UTF-8")
-                import io
-
-                df = pd.read_csv(io.StringIO(text), dtype=str)
-            else:
-                df = pd.read_excel(p, dtype=str)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"{p}: cannot read ({exc})") from None
-        records = df.to_dict("records")
-        where = [f"{p} row {i}" for i in range(2, len(records) + 2)]
+        # the firm-export reader: encoding detection (UTF-8 / GBK), title rows above the header, row numbers
+        frames = list(read_table(p, name_headers=_FIELDS["name"]))
+        records, where = [], []
+        for frame in frames:
+            for row_number, row in zip(frame.index, frame.to_dict("records"), strict=True):
+                records.append(row)
+                where.append(f"{p} row {row_number}")
     else:
         raise InputError(f"{p}: unknown park file type {suffix!r}; use .yaml, .csv or .xlsx")
     if not records:

@@ -75,3 +75,16 @@ def test_unknown_park_file_type(tmp_path) -> None:
     path.write_text("x", encoding="utf-8")
     with pytest.raises(InputError, match="unknown park file type"):
         read_park_file(path)
+
+
+def test_xlsx_park_sheet_with_a_title_row(tmp_path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["四平市重点园区一览"])
+    ws.append(["园区名称", "主导产业"])
+    ws.append(["乙园", "玻璃生产及深加工"])
+    wb.save(tmp_path / "titled.xlsx")
+    (park,) = read_park_file(tmp_path / "titled.xlsx")
+    assert park["name"] == "乙园" and park["description"] == "玻璃生产及深加工"
