@@ -174,7 +174,9 @@ def _dictionary_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
-def _jieba_cut(entries: list[tuple[str, int, str | None]]) -> Callable[[str], list[str]]:
+def private_jieba(cache_name: str) -> Any:
+    """A private, initialised ``jieba.Tokenizer`` with jieba's default dictionary (never the global one),
+    quiet, its dictionary cache in the project's data folder (not the shared temporary folder)."""
     import logging
 
     import jieba
@@ -186,8 +188,13 @@ def _jieba_cut(entries: list[tuple[str, int, str | None]]) -> Callable[[str], li
     cache_dir = data_home() / "cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     tk.tmp_dir = str(cache_dir)
-    tk.cache_file = "jieba.dict.cache"
+    tk.cache_file = cache_name
     tk.initialize()
+    return tk
+
+
+def _jieba_cut(entries: list[tuple[str, int, str | None]]) -> Callable[[str], list[str]]:
+    tk = private_jieba("jieba.dict.cache")
     for word, freq, tag in entries:
         tk.add_word(word, freq, tag)
     return lambda text: tk.lcut(text, HMM=True)

@@ -35,16 +35,9 @@ __all__ = ["BM25Baseline", "TfidfBaseline", "baseline_tokens"]
 @cache
 def _baseline_tokenizer() -> Any:
     """A private jieba tokenizer with the default dictionary; its cache lives in the project's data folder."""
-    import jieba
+    from .analyze import private_jieba
 
-    from .store import data_home
-
-    tk = jieba.Tokenizer()
-    cache_dir = data_home() / "cache"
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tk.tmp_dir = str(cache_dir)
-    tk.cache_file = "jieba.default.cache"
-    return tk
+    return private_jieba("jieba.default.cache")
 
 
 def baseline_tokens(text: str) -> list[str]:

@@ -41,7 +41,6 @@ import importlib.util
 import math
 import tempfile
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,7 @@ from .baselines import BM25Baseline, TfidfBaseline, _run_baselines
 from .baselines import baseline_tokens as baseline_tokens  # re-exported: tests import it from matcher.evaluate
 from .config import MatchConfig
 from .errors import InputError
+from .export import display_width
 from .metrics import ranking_metrics
 
 __all__ = ["BM25Baseline", "TfidfBaseline", "Bench", "evaluate_bench", "format_report", "load_bench", "MODES"]
@@ -316,21 +316,17 @@ def _rounded(d: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ terminal
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
 def _table(header: list[str], rows: list[list[str]], left: int = 1,
            groups: list[tuple[str, int]] | None = None) -> list[str]:
     """Aligned columns (East Asian wide characters count double); the first ``left`` columns align left.
     ``groups``: (label, number of columns) spanning the header, printed above it."""
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = []
     if groups:
         i = 0
         for label, span in groups:  # widen a group's last column when its label is wider than the columns
             i += span
-            widths[i - 1] += max(0, _width(label) + 2 - (sum(widths[i - span:i]) + 2 * (span - 1)))
+            widths[i - 1] += max(0, display_width(label) + 2 - (sum(widths[i - span:i]) + 2 * (span - 1)))
         cells, i = [], 0
         for label, span in groups:
             w = sum(widths[i:i + span]) + 2 * (span - 1)
@@ -338,7 +334,7 @@ def _table(header: list[str], rows: list[list[str]], left: int = 1,
             cells.append(label.center(w, "-" if label else " ") if label else " " * w)
         lines.append("  ".join(cells).rstrip())
     for n, row in enumerate([header, *rows]):
-        cells = [c + " " * (w - _width(c)) if i < left else " " * (w - _width(c)) + c
+        cells = [c + " " * (w - display_width(c)) if i < left else " " * (w - display_width(c)) + c
                  for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
         if n == 0:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "escape_formula", "lead_records", "write_leads", "write_table"]
+__all__ = ["atomic_write", "display_width", "escape_formula", "lead_records", "write_leads", "write_table"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -115,7 +115,7 @@ def _write_xlsx(view: pd.DataFrame, path: Path, sheet: str) -> None:
     ws.auto_filter.ref = ws.dimensions
     for i, col in enumerate(view.columns, 1):
         values = [str(col)] + [str(v) for v in view[col].head(200) if v is not None]
-        width = max(_display_width(v) for v in values) + 2
+        width = max(display_width(v) for v in values) + 2
         ws.column_dimensions[get_column_letter(i)].width = min(max(width, 6), 60)
         if col in ("综合得分", "文本相关", "行业相关", "目标区域", "规模"):
             for cell in ws.iter_cols(min_col=i, max_col=i, min_row=2):
@@ -128,7 +128,8 @@ def _write_xlsx(view: pd.DataFrame, path: Path, sheet: str) -> None:
     wb.save(path)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Terminal / spreadsheet width of ``text``: CJK (wide) characters count two."""
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -172,7 +173,7 @@ def write_leads(frames: list[tuple[str, pd.DataFrame]], path: str | Path) -> lis
                 for ws in xw.book.worksheets:
                     ws.freeze_panes = "A2"
                     for col in ws.columns:
-                        width = max(_display_width(str(c.value or "")) for c in list(col)[:200]) + 2
+                        width = max(display_width(str(c.value or "")) for c in list(col)[:200]) + 2
                         ws.column_dimensions[col[0].column_letter].width = min(max(width, 6), 60)
 
         atomic_write(p, write)
