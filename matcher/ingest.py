@@ -157,17 +157,6 @@ def analysis_pool(n_firms: int, workers: int | None = None) -> ChunkPool | None:
     return analyze.ChunkPool(n, chunk_size=analyze.PARALLEL_CHUNK)
 
 
-def _analyzer_version() -> str:
-    """What the index checks the cache against: analyzer rules + dictionaries (+ industry knowledge)."""
-    try:
-        from .index import analysis_version
-    except ImportError:  # pragma: no cover - an install without the index
-        from .analyze import get_analyzer
-
-        return get_analyzer().version
-    return analysis_version()
-
-
 class _Writer:
     """Upserts the records of one file inside its transaction, chunk by chunk.
 
@@ -342,7 +331,9 @@ class _Writer:
         if self.revision is None:
             self.revision = self.store.next_revision(self.conn, 1)
         now = datetime.now()
-        version = _analyzer_version() if self.analyze else None
+        from .index import analysis_version  # what the index checks the cache against
+
+        version = analysis_version() if self.analyze else None
         for rec, (toks, codes) in zip(recs, analysis, strict=True):
             rec.update(tokens=toks, analyzer_version=version, industry_codes=codes, revision=self.revision,
                        source_file=self.source, updated_at=now)
